@@ -1,0 +1,12 @@
+/* Placeholder until this command is built: it says so and fails. */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_broker(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "mbws-peer broker: not implemented yet\n");
+    return 2;
+}
