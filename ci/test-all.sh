@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds every variant and runs every test:
+# unit tests (plain, under Valgrind, with clang, with ASan/UBSan), the
+# decoder fuzzer for a bounded time, the pytest suites (engine, peer,
+# harness) and the conformance suite against the reference peer.
+# Usage: ci/test-all.sh [--fuzz-seconds N]
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+fuzz_seconds=60
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fuzz-seconds) fuzz_seconds=$2; shift 2 ;;
+    -h|--help)
+      sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+      echo "usage: ci/test-all.sh [--fuzz-seconds N]   (default 60)"
+      exit 0 ;;
+    *) echo "test-all: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+PY=/usr/bin/python3 # Debian's interpreter: the one with pytest and friends
+passed=0
+failed=0
+failed_names=()
+stage() { # stage NAME COMMAND...: runs one stage and records its outcome
+  local name=$1; shift
+  echo
+  echo "=== stage: $name"
+  local t0=$SECONDS
+  if "$@"; then
+    echo "=== stage $name: ok ($((SECONDS - t0)) s)"
+    passed=$((passed + 1))
+  else
+    echo "=== stage $name: FAILED ($((SECONDS - t0)) s)"
+    failed=$((failed + 1))
+    failed_names+=("$name")
+  fi
+}
+
+unit_tests_under_valgrind() {
+  local bin status=0 n=0
+  for bin in build/peer/test_*; do
+    [ -x "$bin" ] || continue
+    n=$((n + 1))
+    if ! valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+        --error-exitcode=99 "$bin" >/dev/null 2>build/valgrind-$(basename "$bin").log; then
+      echo "valgrind: $bin failed:"; cat "build/valgrind-$(basename "$bin").log"; status=1
+    fi
+  done
+  echo "valgrind: $n unit test programs checked"
+  [ "$n" -gt 0 ] && return $status
+}
+
+fuzz_decoder() {
+  CC=clang ci/build.sh build-fuzz -DMBWS_FUZZ=ON -DMBWS_BUILD_PEER=OFF || return 1
+  local corpus
+  corpus=$(mktemp -d)
+  cp peer/fuzz/corpus/* "$corpus"/
+  # -error_exitcode makes any crash or sanitizer report fail the stage.
+  build-fuzz/peer/fuzz_decode -max_total_time="$fuzz_seconds" -error_exitcode=77 \
+    -artifact_prefix=build-fuzz/ "$corpus" 2>&1 | tail -n 5
+  local rc=${PIPESTATUS[0]}
+  rm -rf "$corpus"
+  return "$rc"
+}
+
+pytest_suites() {
+  [ -d harness/tests ] || { echo "harness/tests missing"; return 1; }
+  MBWS_PEER="$root/build/peer/mbws-peer" $PY -m pytest -q -p no:cacheprovider harness/tests
+}
+
+conformance_suite() {
+  harness/mbws-suite --peer "$root/build/peer/mbws-peer"
+}
+
+stage install-deps ci/install-deps.sh || true
+[ "$failed" -eq 0 ] || { echo "test-all: cannot go on without the dependencies"; exit 1; }
+stage build-gcc ci/build.sh build
+stage unit-tests ctest --test-dir build --output-on-failure
+stage unit-tests-valgrind unit_tests_under_valgrind
+stage build-clang-and-unit-tests bash -c 'CC=clang ci/build.sh build-clang && ctest --test-dir build-clang --output-on-failure'
+stage sanitizers-asan-ubsan bash -c 'CC=clang ci/build.sh build-asan -DMBWS_SANITIZE=ON && ctest --test-dir build-asan --output-on-failure'
+stage fuzz-decoder-${fuzz_seconds}s fuzz_decoder
+stage pytest-engine-peer-harness pytest_suites
+stage conformance-vs-reference conformance_suite
+
+echo
+if [ "$failed" -ne 0 ]; then
+  echo "test-all: failed stages: ${failed_names[*]}"
+fi
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
