@@ -42,6 +42,15 @@ typedef struct mbws_decode_ctx {
     enum mbws_subprotocol subprotocol;
 } mbws_decode_ctx;
 
+/* Presence of field id in frames of this type, in this context (section 5,
+ * resolving the MBWS_P_COND table entries; defined in mbws_layout.c):
+ * MBWS_P_NONE (not listed: ignored, FLD-3), MBWS_P_REQUIRED or
+ * MBWS_P_OPTIONAL. Value-dependent rules (CONNECT last-seq R if session,
+ * CONNECTED last-seq R if resumed is 1) read f; with f NULL they give
+ * MBWS_P_OPTIONAL. ctx NULL means sender MBWS_ROLE_ANY on MBWS.huawei.com. */
+enum mbws_presence mbws_field_presence(unsigned type, unsigned id, const mbws_decode_ctx *ctx,
+                                       const mbws_frame *f);
+
 /* Why a frame was refused: the profile error code, the rule it broke,
  * where, and a sentence for humans. */
 typedef struct mbws_error_info {
