@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mbws_codec_internal.h"
 #include "mbws_frame.h"
 
 void mbws_frame_init(mbws_frame *f, uint8_t type)
@@ -44,7 +45,7 @@ void mbws_frame_set_cstr(mbws_frame *f, unsigned id, const char *s)
 
 /* RFC 3629 well-formed UTF-8: shortest form only, no surrogates
  * (U+D800..DFFF), nothing above U+10FFFF. */
-int mbws_utf8_valid(const uint8_t *p, size_t len)
+size_t mbws_utf8_prefix(const uint8_t *p, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -70,18 +71,23 @@ int mbws_utf8_valid(const uint8_t *p, size_t len)
             else if (c == 0xF4)
                 hi = 0x8F; /* above U+10FFFF */
         } else {
-            return 0; /* continuation octet, C0/C1 overlong lead, or F5..FF */
+            return i; /* continuation octet, C0/C1 overlong lead, or F5..FF */
         }
         if (len - i <= n)
-            return 0;
+            return i;
         if (p[i + 1] < lo || p[i + 1] > hi)
-            return 0;
+            return i;
         for (size_t k = 2; k <= n; k++)
             if ((p[i + k] & 0xC0) != 0x80)
-                return 0;
+                return i;
         i += n + 1;
     }
-    return 1;
+    return len;
+}
+
+int mbws_utf8_valid(const uint8_t *p, size_t len)
+{
+    return mbws_utf8_prefix(p, len) == len;
 }
 
 /* Bounded appender: counts what it wanted, writes what fits. */
