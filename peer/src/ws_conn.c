@@ -1,0 +1,695 @@
+/* The engine's WebSocket connections: handshake, write queue, reader. */
+#define _POSIX_C_SOURCE 200809L
+#include "ws_conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEAD_MAX 16384u
+
+double ws_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int ms_until(double deadline)
+{
+    double d = deadline - ws_clock_ms();
+    if (d <= 0)
+        return 0;
+    return d > 1e6 ? 1000000 : (int)d + 1;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fprintf(stderr, "mbws-peer: out of memory\n");
+        abort();
+    }
+    return q;
+}
+
+static void buf_append(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (*len + n > *cap) {
+        size_t nc = *cap ? *cap : 4096;
+        while (nc < *len + n)
+            nc *= 2;
+        *b = xrealloc(*b, nc);
+        *cap = nc;
+    }
+    if (n)
+        memcpy(*b + *len, p, n);
+    *len += n;
+}
+
+static void rand_bytes(uint8_t *p, size_t n)
+{
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)(ws_clock_ms() * 1000.0);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (uint8_t)(seed >> 16);
+    }
+}
+
+void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    c->id = id;
+    c->auto_pong = 1;
+    c->log = log;
+    c->arg = arg;
+    c->max_message = 64u << 20;
+}
+
+static void queue_free(ws_queue *q)
+{
+    ws_event *e;
+    while ((e = ws_queue_pop(q)))
+        ws_event_free(e);
+}
+
+void ws_conn_free(ws_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    free(c->rbuf);
+    free(c->wbuf);
+    free(c->frag);
+    c->rbuf = c->wbuf = c->frag = NULL;
+    queue_free(&c->events);
+    queue_free(&c->pongs);
+}
+
+void ws_conn_drop(ws_conn *c, int rst)
+{
+    if (c->fd < 0)
+        return;
+    if (rst) {
+        struct linger lg = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    close(c->fd);
+    c->fd = -1;
+    c->wlen = 0;
+}
+
+int ws_conn_open(const ws_conn *c)
+{
+    return c->fd >= 0;
+}
+
+ws_event *ws_queue_pop(ws_queue *q)
+{
+    ws_event *e = q->head;
+    if (e) {
+        q->head = e->next;
+        if (!q->head)
+            q->tail = NULL;
+        e->next = NULL;
+    }
+    return e;
+}
+
+void ws_event_free(ws_event *e)
+{
+    if (e) {
+        free(e->data);
+        free(e);
+    }
+}
+
+static ws_event *push(ws_queue *q, enum ws_event_kind kind, const uint8_t *p, size_t len)
+{
+    ws_event *e = xrealloc(NULL, sizeof *e);
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->data = xrealloc(NULL, len + 1);
+    if (len)
+        memcpy(e->data, p, len);
+    e->data[len] = 0;
+    e->len = len;
+    e->t_ms = ws_clock_ms();
+    if (q->tail)
+        q->tail->next = e;
+    else
+        q->head = e;
+    q->tail = e;
+    return e;
+}
+
+/* Terminal events end reading: the socket stays open only to flush. */
+static void fail_conn(ws_conn *c, enum ws_event_kind kind, const char *fmt, const char *detail)
+{
+    if (c->eof)
+        return;
+    ws_event *e = push(&c->events, kind, NULL, 0);
+    snprintf(e->note, sizeof e->note, fmt, detail ? detail : "");
+    c->eof = 1;
+    ws_conn_drop(c, 0);
+}
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL, 0);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Reads at least once until an HTTP head is complete. */
+static int read_head(ws_conn *c, double deadline, size_t *head_len, char *err, size_t errlen)
+{
+    for (;;) {
+        size_t end = ws_http_head_end(c->rbuf, c->rlen);
+        if (end) {
+            *head_len = end;
+            return WS_OK;
+        }
+        if (c->rlen >= HEAD_MAX) {
+            snprintf(err, errlen, "HTTP head longer than %u octets", HEAD_MAX);
+            return WS_FAIL;
+        }
+        struct pollfd p = {c->fd, POLLIN, 0};
+        int t = ms_until(deadline);
+        if (t == 0)
+            return WS_TIMEOUT;
+        if (poll(&p, 1, t) <= 0)
+            continue;
+        uint8_t tmp[4096];
+        ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+        if (n == 0) {
+            snprintf(err, errlen, "connection closed during the HTTP handshake");
+            return WS_FAIL;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            snprintf(err, errlen, "read during the HTTP handshake: %s", strerror(errno));
+            return WS_FAIL;
+        }
+        buf_append(&c->rbuf, &c->rlen, &c->rcap, tmp, (size_t)n);
+    }
+}
+
+static int write_all(ws_conn *c, const void *p, size_t len, double deadline)
+{
+    const uint8_t *b = p;
+    while (len) {
+        ssize_t n = send(c->fd, b, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            b += n, len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return WS_FAIL;
+        struct pollfd pf = {c->fd, POLLOUT, 0};
+        int t = ms_until(deadline);
+        if (t == 0)
+            return WS_TIMEOUT;
+        poll(&pf, 1, t);
+    }
+    return WS_OK;
+}
+
+static void consume(ws_conn *c, size_t n)
+{
+    memmove(c->rbuf, c->rbuf + n, c->rlen - n);
+    c->rlen -= n;
+}
+
+int ws_client_open(ws_conn *c, const char *host, int port, const char *path, const char *offers,
+                   double deadline, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    int rc = getaddrinfo(host, ps, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return WS_FAIL;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (fd < 0 || set_nonblock(fd) < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        freeaddrinfo(res);
+        if (fd >= 0)
+            close(fd);
+        return WS_FAIL;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    rc = connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc < 0 && errno != EINPROGRESS) {
+        snprintf(err, errlen, "connect to %s:%d: %s", host, port, strerror(errno));
+        ws_conn_drop(c, 0);
+        return WS_FAIL;
+    }
+    if (rc < 0) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        int t = ms_until(deadline);
+        if (t == 0 || poll(&p, 1, t) <= 0) {
+            snprintf(err, errlen, "connect to %s:%d: timed out", host, port);
+            ws_conn_drop(c, 0);
+            return WS_TIMEOUT;
+        }
+        int so = 0;
+        socklen_t sl = sizeof so;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl);
+        if (so) {
+            snprintf(err, errlen, "connect to %s:%d: %s", host, port, strerror(so));
+            ws_conn_drop(c, 0);
+            return WS_FAIL;
+        }
+    }
+    uint8_t nonce[16];
+    char key[32];
+    rand_bytes(nonce, sizeof nonce);
+    ws_base64(nonce, sizeof nonce, key);
+    char req[2048];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                     "Sec-WebSocket-Version: 13\r\n",
+                     path, host, port, key);
+    if (offers)
+        n += snprintf(req + n, sizeof req - (size_t)n, "Sec-WebSocket-Protocol: %s\r\n", offers);
+    n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+    if (n >= (int)sizeof req) {
+        snprintf(err, errlen, "upgrade request too long");
+        ws_conn_drop(c, 0);
+        return WS_FAIL;
+    }
+    rc = write_all(c, req, (size_t)n, deadline);
+    if (rc != WS_OK) {
+        snprintf(err, errlen, "sending the upgrade request: %s",
+                 rc == WS_TIMEOUT ? "timed out" : strerror(errno));
+        ws_conn_drop(c, 0);
+        return rc;
+    }
+    size_t hl = 0;
+    rc = read_head(c, deadline, &hl, err, errlen);
+    if (rc != WS_OK) {
+        if (rc == WS_TIMEOUT)
+            snprintf(err, errlen, "no answer to the upgrade request");
+        ws_conn_drop(c, 0);
+        return rc;
+    }
+    const char *head = (const char *)c->rbuf;
+    c->http_status = ws_http_status(head, hl);
+    if (c->http_status < 0) {
+        snprintf(err, errlen, "the upgrade answer is not an HTTP response");
+        ws_conn_drop(c, 0);
+        return WS_FAIL;
+    }
+    if (c->http_status == 101) {
+        char acc[64], want[29];
+        ws_accept_key(key, want);
+        if (ws_http_header(head, hl, "Sec-WebSocket-Accept", acc, sizeof acc) < 0 ||
+            strcmp(acc, want) != 0) {
+            snprintf(err, errlen, "101 answer with a wrong or missing Sec-WebSocket-Accept");
+            ws_conn_drop(c, 0);
+            return WS_FAIL;
+        }
+        c->sel_present = ws_http_header(head, hl, "Sec-WebSocket-Protocol", c->sel_protocol,
+                                        sizeof c->sel_protocol) >= 0;
+    }
+    consume(c, hl); /* frames that came with the head stay buffered */
+    return WS_OK;
+}
+
+int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    int rc = getaddrinfo(host, ps, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return WS_FAIL;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 8) < 0 ||
+        set_nonblock(fd) < 0) {
+        snprintf(err, errlen, "listen on %s:%d: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return WS_FAIL;
+    }
+    freeaddrinfo(res);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    *fd_out = fd;
+    return WS_OK;
+}
+
+int ws_server_accept(ws_conn *c, int lfd, double deadline, char *err, size_t errlen)
+{
+    struct pollfd p = {lfd, POLLIN, 0};
+    int t = ms_until(deadline);
+    if (t == 0 || poll(&p, 1, t) <= 0)
+        return WS_TIMEOUT;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return WS_TIMEOUT;
+        snprintf(err, errlen, "accept: %s", strerror(errno));
+        return WS_FAIL;
+    }
+    set_nonblock(fd);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    c->server = 1;
+    size_t hl = 0;
+    int rc = read_head(c, deadline, &hl, err, errlen);
+    if (rc != WS_OK) {
+        if (rc == WS_TIMEOUT)
+            snprintf(err, errlen, "the client sent no complete upgrade request");
+        ws_conn_drop(c, 0);
+        return WS_FAIL;
+    }
+    const char *head = (const char *)c->rbuf;
+    char key[128], upg[64];
+    if (hl < 4 || memcmp(head, "GET ", 4) != 0 ||
+        ws_http_header(head, hl, "Sec-WebSocket-Key", key, sizeof key) <= 0 ||
+        ws_http_header(head, hl, "Upgrade", upg, sizeof upg) < 0) {
+        snprintf(err, errlen, "the client's request is not a WebSocket upgrade (RFC 6455 4.1)");
+        ws_conn_drop(c, 0);
+        return WS_FAIL;
+    }
+    c->offered_present =
+        ws_http_header(head, hl, "Sec-WebSocket-Protocol", c->offered, sizeof c->offered) >= 0;
+    /* Keep the key for the answer, in the selected-protocol slot until then. */
+    snprintf(c->sel_protocol, sizeof c->sel_protocol, "%s", key);
+    consume(c, hl);
+    return WS_OK;
+}
+
+int ws_server_respond(ws_conn *c, int status, const char *protocol)
+{
+    char resp[1024];
+    int n;
+    if (status == 101) {
+        char acc[29];
+        ws_accept_key(c->sel_protocol, acc);
+        n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
+                     acc);
+        c->sel_present = protocol != NULL;
+        snprintf(c->sel_protocol, sizeof c->sel_protocol, "%s", protocol ? protocol : "");
+        if (protocol)
+            n += snprintf(resp + n, sizeof resp - (size_t)n, "Sec-WebSocket-Protocol: %s\r\n",
+                          protocol);
+        n += snprintf(resp + n, sizeof resp - (size_t)n, "\r\n");
+    } else {
+        c->sel_protocol[0] = 0;
+        n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 %d Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                     status);
+    }
+    c->http_status = status;
+    buf_append(&c->wbuf, &c->wlen, &c->wcap, resp, (size_t)n);
+    return WS_OK;
+}
+
+void ws_send_raw(ws_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->fd < 0 || c->write_broken)
+        return;
+    buf_append(&c->wbuf, &c->wlen, &c->wcap, p, len);
+}
+
+void ws_send_frame(ws_conn *c, int fin, int rsv, int opcode, const uint8_t *payload, size_t len,
+                   uint64_t announced, const uint8_t *whole_msg, size_t whole_len)
+{
+    if (c->fd < 0 || c->write_broken)
+        return;
+    uint8_t hdr[WS_HEADER_MAX], mask[4];
+    rand_bytes(mask, 4);
+    uint64_t alen = announced ? announced : len;
+    size_t hl = ws_header_encode(hdr, fin, rsv, opcode, alen, c->server ? NULL : mask);
+    if (c->log)
+        c->log(c->arg, c, 1, fin, opcode, payload, len, alen, whole_msg, whole_len);
+    buf_append(&c->wbuf, &c->wlen, &c->wcap, hdr, hl);
+    size_t at = c->wlen;
+    buf_append(&c->wbuf, &c->wlen, &c->wcap, payload, len);
+    if (!c->server)
+        ws_mask(c->wbuf + at, len, mask, 0);
+    if (opcode == WS_OP_CLOSE)
+        c->close_sent = 1;
+}
+
+void ws_send_close(ws_conn *c, int code, const char *reason)
+{
+    uint8_t p[WS_CONTROL_PAYLOAD_MAX];
+    size_t n = 0;
+    if (code != 1005 && code >= 0) {
+        p[0] = (uint8_t)(code >> 8);
+        p[1] = (uint8_t)code;
+        n = 2;
+        size_t rl = reason ? strlen(reason) : 0;
+        if (rl > sizeof p - 2)
+            rl = sizeof p - 2;
+        if (rl)
+            memcpy(p + 2, reason, rl);
+        n += rl;
+    }
+    ws_send_frame(c, 1, 0, WS_OP_CLOSE, p, n, 0, NULL, 0);
+}
+
+static void violation(ws_conn *c, const char *what)
+{
+    fail_conn(c, WS_EV_VIOLATION, "RFC 6455 violation by the peer: %s", what);
+}
+
+/* Handles one complete frame whose payload is already unmasked. */
+static void on_frame(ws_conn *c, const ws_header *h, const uint8_t *pl)
+{
+    size_t len = (size_t)h->len;
+    int data = h->opcode == WS_OP_TEXT || h->opcode == WS_OP_BINARY;
+    int last = data ? h->fin : (h->opcode == WS_OP_CONT && h->fin);
+    const uint8_t *whole = NULL;
+    size_t wlen = 0;
+    if (last && h->opcode == WS_OP_CONT) {
+        buf_append(&c->frag, &c->flen, &c->fcap, pl, len);
+        whole = c->frag, wlen = c->flen;
+    } else if (last) {
+        whole = pl, wlen = len;
+    }
+    if (c->log)
+        c->log(c->arg, c, 0, h->fin, h->opcode, pl, len, h->len, whole, wlen);
+    if (h->rsv) {
+        violation(c, "RSV bits set without a negotiated extension (5.2)");
+        return;
+    }
+    if (h->masked != c->server) {
+        violation(c, c->server ? "unmasked frame from a client (5.1)"
+                               : "masked frame from a server (5.1)");
+        return;
+    }
+    switch (h->opcode) {
+    case WS_OP_TEXT:
+    case WS_OP_BINARY:
+        if (c->frag_op) {
+            violation(c, "new data frame inside a fragmented message (5.4)");
+            return;
+        }
+        if (h->fin) {
+            ws_event *e = push(&c->events, WS_EV_MESSAGE, pl, len);
+            e->opcode = h->opcode;
+            e->fragments = 1;
+        } else {
+            c->frag_op = h->opcode;
+            c->nfrag = 1;
+            c->flen = 0;
+            buf_append(&c->frag, &c->flen, &c->fcap, pl, len);
+        }
+        return;
+    case WS_OP_CONT:
+        if (!c->frag_op) {
+            violation(c, "continuation frame without a message to continue (5.4)");
+            return;
+        }
+        c->nfrag++;
+        if (!h->fin) {
+            buf_append(&c->frag, &c->flen, &c->fcap, pl, len);
+        } else {
+            /* the last fragment was appended above, for the log */
+            ws_event *e = push(&c->events, WS_EV_MESSAGE, c->frag, c->flen);
+            e->opcode = c->frag_op;
+            e->fragments = c->nfrag;
+            c->frag_op = 0;
+            c->flen = 0;
+        }
+        if (c->flen > c->max_message)
+            violation(c, "message larger than the engine accepts");
+        return;
+    case WS_OP_PING:
+    case WS_OP_PONG:
+    case WS_OP_CLOSE:
+        if (!h->fin || len > WS_CONTROL_PAYLOAD_MAX) {
+            violation(c, "fragmented or over-long control frame (5.5)");
+            return;
+        }
+        if (h->opcode == WS_OP_PING) {
+            if (c->auto_pong && !c->close_sent)
+                ws_send_frame(c, 1, 0, WS_OP_PONG, pl, len, 0, NULL, 0);
+        } else if (h->opcode == WS_OP_PONG) {
+            push(&c->pongs, WS_EV_PONG, pl, len);
+        } else {
+            if (len == 1) {
+                violation(c, "close frame with a 1-octet payload (5.5.1)");
+                return;
+            }
+            int code = len >= 2 ? (pl[0] << 8) | pl[1] : 1005;
+            ws_event *e = push(&c->events, WS_EV_CLOSE, len > 2 ? pl + 2 : NULL,
+                               len > 2 ? len - 2 : 0);
+            e->code = code;
+            c->close_received = 1;
+            c->close_code = code;
+            if (!c->close_sent)
+                ws_send_close(c, code == 1005 ? 1005 : code, NULL);
+        }
+        return;
+    default:
+        violation(c, "unknown opcode (5.2)");
+    }
+}
+
+static void parse_frames(ws_conn *c)
+{
+    while (c->fd >= 0 && !c->close_received) {
+        ws_header h;
+        int r = ws_header_parse(c->rbuf, c->rlen, &h);
+        if (r < 0) {
+            violation(c, "64-bit payload length with the top bit set (5.2)");
+            return;
+        }
+        if (r == 0)
+            return;
+        if (h.len > c->max_message) {
+            violation(c, "frame larger than the engine accepts");
+            return;
+        }
+        if (c->rlen - h.hdr_len < h.len)
+            return;
+        uint8_t *pl = c->rbuf + h.hdr_len;
+        if (h.masked)
+            ws_mask(pl, (size_t)h.len, h.mask, 0);
+        on_frame(c, &h, pl);
+        if (c->fd < 0)
+            return;
+        consume(c, h.hdr_len + (size_t)h.len);
+    }
+}
+
+static void do_write(ws_conn *c)
+{
+    while (c->wlen && c->fd >= 0 && !c->write_broken) {
+        ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+        if (n > 0) {
+            memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+            c->wlen -= (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return;
+        } else {
+            c->write_broken = 1; /* keep reading: the peer's close may be queued */
+            c->wlen = 0;
+        }
+    }
+}
+
+static void do_read(ws_conn *c)
+{
+    uint8_t tmp[65536];
+    for (int i = 0; i < 64 && c->fd >= 0; i++) {
+        ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+        if (n > 0) {
+            buf_append(&c->rbuf, &c->rlen, &c->rcap, tmp, (size_t)n);
+            parse_frames(c);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (c->close_received) {
+            ws_conn_drop(c, 0); /* the normal end after a Close */
+            c->eof = 1;
+        } else if (n == 0) {
+            fail_conn(c, WS_EV_EOF, "TCP connection closed without a close frame%s", NULL);
+        } else {
+            fail_conn(c, WS_EV_EOF, "TCP connection lost: %s", strerror(errno));
+        }
+        return;
+    }
+}
+
+void ws_pump(ws_conn **cs, size_t n, double deadline)
+{
+    struct pollfd pf[16];
+    ws_conn *map[16];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 16; i++) {
+        ws_conn *c = cs[i];
+        if (!c || c->fd < 0)
+            continue;
+        do_write(c);
+        /* After both Close frames, the socket's job is done once flushed. */
+        if (c->close_received && c->close_sent && !c->wlen && c->server) {
+            ws_conn_drop(c, 0);
+            c->eof = 1;
+            continue;
+        }
+        pf[k].fd = c->fd;
+        pf[k].events = (short)(POLLIN | (c->wlen ? POLLOUT : 0));
+        pf[k].revents = 0;
+        map[k++] = c;
+    }
+    if (!k) {
+        int t = ms_until(deadline);
+        if (t > 0)
+            poll(NULL, 0, t > 20 ? 20 : t);
+        return;
+    }
+    if (poll(pf, k, ms_until(deadline)) <= 0)
+        return;
+    for (size_t i = 0; i < k; i++) {
+        if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
+            do_read(map[i]);
+        if (map[i]->fd >= 0 && (pf[i].revents & POLLOUT))
+            do_write(map[i]);
+    }
+}

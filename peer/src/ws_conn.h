@@ -1,0 +1,111 @@
+/* One WebSocket connection of the conformance engine over a non-blocking
+ * POSIX socket: the opening handshake in either role, a write queue, and a
+ * reader that reassembles messages, answers Pings and records what arrives
+ * as a queue of events. Plain ws:// only. The engine decides what to send,
+ * byte for byte; this layer never refuses to send anything. */
+#ifndef WS_CONN_H
+#define WS_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws_frame.h"
+
+enum ws_event_kind {
+    WS_EV_MESSAGE = 1, /* a complete text or binary message */
+    WS_EV_PONG,        /* kept apart from the others, in the pong queue */
+    WS_EV_CLOSE,       /* the peer's Close frame: code (1005 when none) */
+    WS_EV_EOF,         /* TCP closed (or reset) without a Close frame first */
+    WS_EV_VIOLATION    /* the peer broke RFC 6455; the connection is dropped */
+};
+
+typedef struct ws_event {
+    enum ws_event_kind kind;
+    int opcode;      /* message: WS_OP_TEXT or WS_OP_BINARY */
+    uint8_t *data;   /* message or pong payload, close reason (NUL-terminated) */
+    size_t len;
+    int code;        /* close code */
+    int fragments;   /* WebSocket frames the message came in */
+    double t_ms;     /* arrival time (ws_clock_ms) */
+    char note[160];  /* EOF / violation: what happened */
+    struct ws_event *next;
+} ws_event;
+
+typedef struct ws_queue {
+    ws_event *head, *tail;
+} ws_queue;
+
+/* Called for every WebSocket frame that goes out or comes in. msg/msg_len
+ * is the whole message when this frame completes a data message (NULL
+ * otherwise), for the log to decode. */
+struct ws_conn;
+typedef void (*ws_log_fn)(void *arg, struct ws_conn *c, int out, int fin, int opcode,
+                          const uint8_t *payload, size_t len, uint64_t announced,
+                          const uint8_t *msg, size_t msg_len);
+
+typedef struct ws_conn {
+    int fd;             /* -1 once closed */
+    int id;             /* connection number for the log */
+    int server;         /* 1: we accepted (unmasked out, masked in) */
+    int auto_pong;      /* answer Pings (default 1) */
+    int close_sent, close_received, eof, write_broken;
+    int close_code;     /* the peer's close code */
+    char sel_protocol[256]; /* negotiated subprotocol ("" when none) */
+    int sel_present;    /* a Sec-WebSocket-Protocol header was in the answer */
+    char offered[1024]; /* server role: the client's offer, as sent */
+    int offered_present;
+    int http_status;    /* client role: the upgrade answer's status */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    uint8_t *wbuf;
+    size_t wlen, wcap;
+    uint8_t *frag;      /* message being reassembled */
+    size_t flen, fcap;
+    int frag_op, nfrag;
+    ws_queue events, pongs;
+    ws_log_fn log;
+    void *arg;
+    uint64_t max_message; /* refuse to reassemble beyond this */
+} ws_conn;
+
+enum { WS_OK = 0, WS_TIMEOUT = -1, WS_FAIL = -2 };
+
+void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg);
+void ws_conn_free(ws_conn *c);
+/* Abrupt end: close the socket without a Close frame. rst sends a TCP RST. */
+void ws_conn_drop(ws_conn *c, int rst);
+
+/* Client role. TCP connect to host:port and send the upgrade request
+ * offering offers (NULL: no Sec-WebSocket-Protocol header), then read the
+ * answer. WS_OK when an answer arrived (see http_status, sel_*), WS_FAIL
+ * with err filled when TCP or HTTP failed, WS_TIMEOUT at deadline. */
+int ws_client_open(ws_conn *c, const char *host, int port, const char *path,
+                   const char *offers, double deadline, char *err, size_t errlen);
+
+/* Server role. Listening socket; WS_OK with the accepted socket in c (its
+ * request read: offered*), WS_TIMEOUT, or WS_FAIL. */
+int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err, size_t errlen);
+int ws_server_accept(ws_conn *c, int lfd, double deadline, char *err, size_t errlen);
+/* Answers the request: 101 with protocol (NULL: no header), or status >= 400. */
+int ws_server_respond(ws_conn *c, int status, const char *protocol);
+
+/* Queue one WebSocket frame (masked in client role). announced, when
+ * not 0, is the length written in the header whatever len is (for headers
+ * that announce more than is ever sent). */
+void ws_send_frame(ws_conn *c, int fin, int rsv, int opcode, const uint8_t *payload, size_t len,
+                   uint64_t announced, const uint8_t *whole_msg, size_t whole_len);
+void ws_send_close(ws_conn *c, int code, const char *reason);
+void ws_send_raw(ws_conn *c, const uint8_t *p, size_t len);
+
+/* Polls the given connections once, up to deadline: writes what is queued,
+ * reads and parses what arrived. Returns when something happened or at the
+ * deadline. */
+void ws_pump(ws_conn **cs, size_t n, double deadline);
+/* CLOCK_MONOTONIC in milliseconds: every deadline is on this clock. */
+double ws_clock_ms(void);
+
+ws_event *ws_queue_pop(ws_queue *q);
+void ws_event_free(ws_event *e);
+int ws_conn_open(const ws_conn *c); /* socket still usable for reading */
+
+#endif
