@@ -1,0 +1,261 @@
+"""Batch executions through `mbws-peer run --jobs N` and keep the results.
+
+The engine is a black box with the contract of docs/engine-interface.md.
+Executions are grouped per target and role (and per combination set when a
+selection cut some combinations of a case), each group is one engine
+invocation, and the invocations run concurrently. The results land in
+<run_dir>/engine/, where any process (pytest-xdist workers too) reads them."""
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from . import SUBPROTOCOLS
+
+INDEX = "index.json"
+
+
+class Invocation:
+    def __init__(self, ident, target, role, cases, subprotocols, encodings, executions):
+        self.id = ident
+        self.target = target          # targets.Target
+        self.role = role
+        self.cases = cases            # [Case]
+        self.subprotocols = subprotocols  # None: every combination the case lists
+        self.encodings = encodings
+        self.executions = executions  # expected number of executions
+        self.jobs = 1
+        self.argv = []
+        self.exit = None
+        self.error = ""
+        self.duration_s = 0.0
+        self.stderr_tail = []
+
+
+def plan(executions, targets):
+    """Group executions into engine invocations."""
+    by_group = OrderedDict()
+    for ex in executions:
+        by_group.setdefault((ex.target, ex.case.role), OrderedDict()).setdefault(
+            ex.case_id, (ex.case, set()))[1].add((ex.subprotocol, ex.encoding))
+    tmap = {t.name: t for t in targets}
+    invocations = []
+    for (tname, role), cases in by_group.items():
+        buckets = OrderedDict()
+        for case, combos in cases.values():
+            if combos == set(case.combinations()):
+                buckets.setdefault((None, None), []).append((case, combos))
+                continue
+            subs = sorted({s for s, _ in combos})
+            encs = sorted({e for _, e in combos})
+            if combos == {(s, e) for s in subs for e in encs}:
+                buckets.setdefault((tuple(subs), tuple(encs)), []).append((case, combos))
+            else:
+                for s, e in sorted(combos):
+                    buckets.setdefault(((s,), (e,)), []).append((case, {(s, e)}))
+        for (subs, encs), members in buckets.items():
+            n = len(invocations) + 1
+            label = "all" if subs is None else "+".join(SUBPROTOCOLS[s] for s in subs) + \
+                "-" + "+".join(encs)
+            invocations.append(Invocation(
+                f"{n:02d}-{tname}-{role}-{label}", tmap[tname], role,
+                [c for c, _ in members], subs, encs, sum(len(c) for _, c in members)))
+    return invocations
+
+
+def share_jobs(invocations, jobs):
+    """Split the concurrency budget in proportion to the executions."""
+    total = sum(i.executions for i in invocations) or 1
+    for inv in invocations:
+        inv.jobs = max(1, min(inv.executions, math.ceil(jobs * inv.executions / total)))
+
+
+class Progress:
+    """Counts engine progress lines (one per execution) and shows them."""
+    _VERDICT = re.compile(r"\b(pass|fail|error|skip)(?:ed)?\b", re.I)
+
+    def __init__(self, total, write, tty, verbose):
+        self.total, self.write, self.tty, self.verbose = total, write, tty, verbose
+        self.done = 0
+        self.counts = {"pass": 0, "fail": 0, "error": 0, "skip": 0}
+        self.lock = threading.Lock()
+        self.last_shown = -1
+        self.started = time.monotonic()
+
+    def line(self, inv, text):
+        with self.lock:
+            self.done = min(self.total, self.done + 1)
+            m = self._VERDICT.search(text)
+            if m:
+                self.counts[m.group(1).lower()] += 1
+            if self.verbose:
+                self.write(f"  [{self.done}/{self.total}] {inv.target.name}: {text.rstrip()}\n")
+            elif self.tty:
+                self.write("\r" + self.status())
+            else:
+                step = max(1, self.total // 10)
+                if self.done // step != self.last_shown or self.done == self.total:
+                    self.last_shown = self.done // step
+                    self.write(self.status() + "\n")
+
+    def status(self):
+        c = self.counts
+        return (f"engine: {self.done}/{self.total} executions  pass {c['pass']}  "
+                f"fail {c['fail']}  error {c['error']}  skip {c['skip']}  "
+                f"({time.monotonic() - self.started:.0f} s)")
+
+    def finish(self):
+        if self.tty and not self.verbose:
+            self.write("\r" + self.status() + "\n")
+
+
+def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms):
+    argv = list(peer_prefix) + ["run"]
+    for case in inv.cases:
+        argv += ["--case", case.path]
+    if inv.role == "broker":
+        argv += ["--target", broker_url]
+    else:
+        argv += ["--listen", "127.0.0.1:0", "--client-cmd", client_cmd]
+    for s in inv.subprotocols or ():
+        argv += ["--subprotocol", s]
+    for e in inv.encodings or ():
+        argv += ["--encoding", e]
+    argv += ["--jobs", str(inv.jobs), "--case-timeout", str(case_timeout_ms),
+             "--json", str(json_out)]
+    return argv
+
+
+def run_invocation(inv, argv, out_dir, progress, overall_timeout_s):
+    """Run one engine invocation; stderr lines feed the progress display."""
+    out_dir = Path(out_dir)
+    inv.argv = argv
+    t0 = time.monotonic()
+    err_log = open(out_dir / f"{inv.id}.stderr.log", "w", encoding="utf-8", errors="replace")
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err_log,
+                                stderr=subprocess.PIPE, text=True, errors="replace",
+                                start_new_session=True)
+    except OSError as exc:
+        err_log.close()
+        inv.exit, inv.error = None, f"cannot start the engine: {exc}"
+        return
+    timer = threading.Timer(overall_timeout_s, _kill_group, (proc,))
+    timer.start()
+    tail = []
+    try:
+        for line in proc.stderr:
+            err_log.write(line)
+            tail.append(line.rstrip("\n"))
+            del tail[:-20]
+            progress.line(inv, line)
+        proc.wait()
+    finally:
+        timer.cancel()
+        err_log.close()
+    inv.duration_s = time.monotonic() - t0
+    inv.exit = proc.returncode
+    inv.stderr_tail = tail
+    if proc.returncode is not None and proc.returncode < 0:
+        inv.error = (f"the engine was killed by signal {-proc.returncode}"
+                     + (f" after the overall timeout of {overall_timeout_s:.0f} s"
+                        if inv.duration_s >= overall_timeout_s - 1 else ""))
+    elif proc.returncode == 2:
+        inv.error = "the engine refused the invocation (exit 2: bad usage or invalid case file)"
+    elif proc.returncode not in (0, 1):
+        inv.error = f"the engine exited with unexpected status {proc.returncode}"
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the engine and the clients it started
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
+            case_timeout_ms, progress):
+    """Run every invocation concurrently and write <run_dir>/engine/index.json."""
+    out_dir = Path(run_dir) / "engine"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    share_jobs(invocations, jobs)
+    threads = []
+    for inv in invocations:
+        client_cmd = inv.target.client_cmd
+        if inv.role == "client" and inv.target.bundled_client and client_prefix:
+            client_cmd = " ".join(client_prefix) + " " + client_cmd
+        waves = math.ceil(inv.executions / inv.jobs)
+        overall = waves * case_timeout_ms / 1000.0 * 1.5 + 60
+        argv = _argv(inv, peer_prefix, broker_urls.get(inv.target.name), client_cmd,
+                     out_dir / f"{inv.id}.json", case_timeout_ms)
+        th = threading.Thread(target=run_invocation, args=(inv, argv, out_dir, progress, overall))
+        th.start()
+        threads.append(th)
+    for th in threads:
+        th.join()
+    progress.finish()
+    index = {"invocations": [{
+        "id": inv.id, "target": inv.target.name, "role": inv.role,
+        "json": f"{inv.id}.json", "stderr_log": f"{inv.id}.stderr.log",
+        "argv": inv.argv, "jobs": inv.jobs, "executions": inv.executions,
+        "exit": inv.exit, "error": inv.error, "duration_s": round(inv.duration_s, 3),
+        "stderr_tail": inv.stderr_tail,
+        "cases": [c.id for c in inv.cases]} for inv in invocations],
+        "broker_urls": broker_urls}
+    tmp = out_dir / (INDEX + ".tmp")
+    tmp.write_text(json.dumps(index, indent=1))
+    os.replace(tmp, out_dir / INDEX)
+    return index
+
+
+class ResultStore:
+    """Engine results of a run, by (target, case, subprotocol, encoding)."""
+
+    def __init__(self, run_dir):
+        self.dir = Path(run_dir) / "engine"
+        self.index = json.loads((self.dir / INDEX).read_text())
+        self.records = {}
+        self.meta = {}
+        self.problems = []
+        for inv in self.index["invocations"]:
+            engine_doc = None
+            try:
+                engine_doc = json.loads((self.dir / inv["json"]).read_text())
+                results = engine_doc["results"]
+                if not isinstance(results, list):
+                    raise ValueError("'results' is not a list")
+            except FileNotFoundError:
+                results = []
+                if not inv["error"]:
+                    inv["error"] = f"the engine wrote no result file (exit {inv['exit']})"
+            except (ValueError, KeyError, TypeError) as exc:
+                results = []
+                inv["error"] = (inv["error"] + "; " if inv["error"] else "") + \
+                    f"unreadable engine result file: {exc}"
+            if engine_doc and not self.meta:
+                self.meta = {k: engine_doc.get(k) for k in ("tool", "version", "profile")}
+            if inv["error"]:
+                self.problems.append(inv)
+            for rec in results:
+                if not isinstance(rec, dict):
+                    continue
+                rec = dict(rec, target=inv["target"])
+                key = (inv["target"], rec.get("case"), rec.get("subprotocol"), rec.get("encoding"))
+                self.records[key] = rec
+        self.by_target_role = {(i["target"], i["role"]): i for i in self.index["invocations"]}
+
+    def get(self, key):
+        return self.records.get(key)
+
+    def invocation_for(self, target, case_id):
+        for inv in self.index["invocations"]:
+            if inv["target"] == target and case_id in inv["cases"]:
+                return inv
+        return None

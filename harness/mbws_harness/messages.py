@@ -1,0 +1,70 @@
+"""Human-readable text for one execution's result: failure messages and
+wire-log lines (shared by pytest output, JUnit XML and the HTML report)."""
+
+ARROWS = {"out": "->", "in": "<-", "event": "**"}
+
+
+def wire_line(entry):
+    t = entry.get("t_ms")
+    when = f"{t:9.1f} ms" if isinstance(t, (int, float)) else " " * 12
+    conn = f"c{entry.get('conn', '?')}"
+    direction = entry.get("dir", "?")
+    arrow = ARROWS.get(direction, direction)
+    if direction == "event":
+        return f"{when} {conn} {arrow} {entry.get('note', '')}"
+    op = entry.get("opcode", "?")
+    fin = "" if entry.get("fin", True) else " (no FIN)"
+    length = entry.get("len")
+    desc = entry.get("frame") or entry.get("note") or ""
+    if not desc:
+        hx = entry.get("hex", "")
+        desc = "hex " + (hx[:48] + "..." if len(hx) > 48 else hx)
+    if entry.get("truncated"):
+        desc += " [payload truncated]"
+    size = f"{length} B" if length is not None else ""
+    return f"{when} {conn} {arrow} {op}{fin} {size}  {desc}".rstrip()
+
+
+def wire_text(wire, tail=None):
+    wire = wire or []
+    lines = [wire_line(e) for e in wire[-tail:]] if tail else [wire_line(e) for e in wire]
+    if tail and len(wire) > tail:
+        lines.insert(0, f"   ... {len(wire) - tail} earlier entries (see the report)")
+    return "\n".join(lines)
+
+
+def step_text(step):
+    if not step:
+        return ""
+    head = f"failed step #{step.get('index', '?')}"
+    if step.get("kind"):
+        head += f" ({step['kind']})"
+    out = [head]
+    if "expected" in step:
+        out.append(f"  expected: {step.get('expected')}")
+    if "received" in step:
+        out.append(f"  received: {step.get('received')}")
+    return "\n".join(out)
+
+
+def failure_message(rec, target_desc="", report_hint="", tail=15):
+    """The message of a failing pytest test (pytrace off: this is all it shows)."""
+    verdict = rec.get("verdict", "error")
+    kind = {"fail": "FAIL: the implementation broke an expectation",
+            "error": "ERROR: a problem of the case or the environment"}.get(verdict, verdict)
+    reqs = ", ".join(rec.get("requirements") or [])
+    lines = [f"{rec.get('case')} [{rec.get('subprotocol')}, {rec.get('encoding')}]"
+             f"{' against ' + target_desc if target_desc else ''}: {kind}",
+             f"{rec.get('title', '')}" + (f"  ({reqs})" if reqs else "")]
+    if rec.get("reason"):
+        lines.append(f"reason: {rec['reason']}")
+    st = step_text(rec.get("failed_step"))
+    if st:
+        lines.append(st)
+    if rec.get("wire"):
+        n = len(rec["wire"])
+        lines.append(f"wire log (last {min(tail, n)} of {n} entries):")
+        lines.append(wire_text(rec["wire"], tail))
+    if report_hint:
+        lines.append(report_hint)
+    return "\n".join(lines)

@@ -1,0 +1,368 @@
+"""The pytest plugin: options, one test per case x subprotocol x encoding
+(x target), one batched engine run per session, verdict mapping, reports.
+
+Loaded by harness/suite/conftest.py; `harness/mbws-suite` is the front door.
+The process that controls the session (the only one without xdist, the
+controller with xdist) starts the bundled broker, runs the engine once the
+final selection is known, and writes the reports; xdist workers only read the
+engine's results from the run directory."""
+
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from . import REPO_DIR, SUBPROTOCOLS, engine, report, valgrind
+from .cases import CaseError, Execution, load_cases, load_requirements
+from .messages import failure_message
+from .targets import (BUNDLED, BundledBroker, TargetError, build_targets, check_client_cmd,
+                      check_reachable, find_peer)
+
+_STATE = pytest.StashKey()
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("mbws", "MBWS conformance suite (see harness/README.md)")
+    g.addoption("--target-url", metavar="URL",
+                help="ws:// URL of a broker under test (B- cases)")
+    g.addoption("--client-cmd", metavar="CMD",
+                help="shell command of a client under test, started per C- case with the "
+                     "MBWS_* environment of profile section 12")
+    g.addoption("--target-name", metavar="NAME",
+                help="name of the --target-url/--client-cmd target in reports (default 'target')")
+    g.addoption("--target", dest="targets", action="append", metavar="NAME=URL",
+                help="a broker under test, repeatable: several targets give an interop matrix; "
+                     "URL 'bundled' starts the reference broker")
+    g.addoption("--client", dest="clients", action="append", metavar="NAME=CMD",
+                help="a client under test, repeatable; the same NAME as a --target joins them; "
+                     "CMD 'bundled' is the reference echo client")
+    g.addoption("--peer", metavar="PATH",
+                help="the mbws-peer binary (default: build/peer/mbws-peer in the repository)")
+    g.addoption("--cases", metavar="DIR", default=str(REPO_DIR / "cases"),
+                help="case directory with schema.json (default: the repository's cases/)")
+    g.addoption("--jobs", type=int, default=24, metavar="N",
+                help="concurrent case executions in the engine (default 24; most cases "
+                     "wait on timers, not on the CPU)")
+    g.addoption("--case-timeout", type=int, default=20000, metavar="MS",
+                help="hard limit for one case execution (default 20000)")
+    g.addoption("--section", dest="sections", action="append", metavar="NAME|NUMBER",
+                help="only cases of this section (name like 'flow' or profile section "
+                     "number like 8), repeatable")
+    g.addoption("--req", dest="reqs", action="append", metavar="ID",
+                help="only cases citing this requirement (FLOW-3) or prefix (FLOW), repeatable")
+    g.addoption("--valgrind", action="store_true",
+                help="run the engine and the bundled broker under valgrind memcheck; "
+                     "any error or definite/indirect leak fails the run")
+    g.addoption("--report-dir", metavar="DIR", default=str(REPO_DIR / "reports"),
+                help="where reports/<run-id>/ and reports/latest go (default: reports/)")
+    g.addoption("--run-id", metavar="ID", help="name of the run directory (default: a timestamp)")
+
+
+class SuiteState:
+    def __init__(self, config):
+        opt = config.option
+        self.config = config
+        self.worker = hasattr(config, "workerinput")
+        self.peer = find_peer(opt.peer)
+        if opt.jobs < 1:
+            raise TargetError("--jobs must be at least 1")
+        if opt.case_timeout < 100:
+            raise TargetError("--case-timeout is in milliseconds and must be at least 100")
+        self.cases_dir = Path(opt.cases)
+        self.cases = load_cases(self.cases_dir, REPO_DIR)
+        self.sections, self.requirements = load_requirements(self.cases_dir)
+        self.targets = build_targets(opt, self.peer)
+        self.several = len(self.targets) > 1
+        self.executions = []
+        for t in self.targets:
+            roles = t.roles()
+            for case in self.cases:
+                if case.role in roles:
+                    for s, e in case.combinations():
+                        self.executions.append(Execution(t.name, case, case.id, s, e))
+        self.by_test_id = {ex.test_id(self.several): ex for ex in self.executions}
+        if self.worker:
+            self.run_dir = Path(config.workerinput["mbws_run_dir"])
+        else:
+            run_id = opt.run_id or (datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}")
+            if "/" in run_id or run_id in (".", "..", "latest"):
+                raise TargetError(f"--run-id: {run_id!r} is not a usable directory name")
+            self.run_dir = Path(opt.report_dir).resolve() / run_id
+        self.ran = False
+        self.selected = []
+        self.started = time.time()
+        self.broker_urls = {}
+        self.report_paths = None
+        self.summary = None
+        self._store = None
+
+    # -- the controlling process -------------------------------------------------
+    def preflight(self):
+        """Early, clear errors: unreachable brokers, missing client programs."""
+        if self.config.option.valgrind:
+            try:
+                valgrind.prefix(self.run_dir / "valgrind", "probe")
+            except FileNotFoundError as exc:
+                raise TargetError(f"--valgrind: {exc}") from None
+        for t in self.targets:
+            if t.broker_url and t.broker_url != BUNDLED:
+                check_reachable(t.broker_url)
+            if t.client_cmd and not t.bundled_client:
+                check_client_cmd(t.client_cmd)
+
+    def run_engine(self, executions):
+        if self.ran:
+            return
+        self.ran = True
+        self.selected = executions
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        write = (lambda s: (tr.write(s), tr.flush())) if tr else sys.stderr.write
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        use_vg = self.config.option.valgrind
+        vg_dir = self.run_dir / "valgrind"
+        peer_prefix = (valgrind.prefix(vg_dir, "engine") if use_vg else []) + [str(self.peer)]
+        brokers = []
+        try:
+            needs_bundled = any(ex.case.role == "broker" and self._target(ex).broker_url == BUNDLED
+                                for ex in executions)
+            bundled_url = None
+            if needs_bundled:
+                b = BundledBroker((valgrind.prefix(vg_dir, "broker") if use_vg else [])
+                                  + [str(self.peer)], self.run_dir / "broker.log",
+                                  start_timeout=60.0 if use_vg else 15.0)
+                brokers.append(b)
+                bundled_url = b.start()
+                write(f"\nbundled reference broker: {bundled_url} (pid {b.proc.pid})\n")
+            for t in self.targets:
+                if t.broker_url:
+                    self.broker_urls[t.name] = bundled_url if t.broker_url == BUNDLED else t.broker_url
+            invs = engine.plan(executions, self.targets)
+            progress = engine.Progress(len(executions), write,
+                                       tty=bool(tr and tr.isatty) and self.config.option.verbose < 2,
+                                       verbose=self.config.option.verbose >= 2)
+            jobs = self.config.option.jobs
+            write(f"running {len(executions)} executions in {len(invs)} engine invocation(s), "
+                  f"{jobs} at a time{' under valgrind' if use_vg else ''}\n")
+            engine.execute(invs, peer_prefix, valgrind.prefix(vg_dir, "echo") if use_vg else None,
+                           self.broker_urls, self.run_dir, jobs,
+                           self.config.option.case_timeout, progress)
+        except TargetError as exc:
+            # The engine did not run: record why, every test then fails with it.
+            (self.run_dir / "engine").mkdir(exist_ok=True)
+            (self.run_dir / "engine" / engine.INDEX).write_text(json.dumps(
+                {"invocations": [], "broker_urls": {}, "setup_error": str(exc)}))
+            write(f"\nERROR: {exc}\n")
+        finally:
+            for b in brokers:
+                code = b.stop(grace=30.0 if use_vg else 10.0)
+                if use_vg and code == valgrind.ERROR_EXIT:
+                    write("bundled broker: valgrind reported errors\n")
+        if use_vg:
+            (self.run_dir / "valgrind.json").write_text(json.dumps(valgrind.judge_logs(vg_dir), indent=1))
+
+    def _target(self, ex):
+        return next(t for t in self.targets if t.name == ex.target)
+
+    # -- any process ---------------------------------------------------------------
+    def store(self):
+        if self._store is None:
+            try:
+                self._store = engine.ResultStore(self.run_dir)
+            except FileNotFoundError:
+                pytest.fail(f"no engine results in {self.run_dir}/engine (the engine did not run)",
+                            pytrace=False)
+        return self._store
+
+    def check(self, ex):
+        """The body of every conformance test."""
+        store = self.store()
+        rec = store.get(ex.key)
+        target = self._target(ex)
+        if rec is None:
+            why = store.index.get("setup_error")
+            inv = store.invocation_for(ex.target, ex.case_id)
+            if not why and inv:
+                why = inv["error"] or f"the engine (exit {inv['exit']}) reported no result for it"
+                if inv.get("stderr_tail"):
+                    why += "\nengine stderr (tail):\n  " + "\n  ".join(inv["stderr_tail"][-10:])
+            pytest.fail(f"{ex.case_id} [{ex.subprotocol}, {ex.encoding}] against {ex.target}: "
+                        f"ERROR: no result from the engine\n{why or 'not run'}", pytrace=False)
+        verdict = rec.get("verdict")
+        if verdict == "pass":
+            return
+        if verdict == "skip":
+            pytest.skip(f"{ex.case_id} [{ex.combo}]: {rec.get('reason') or 'skipped by the engine'}")
+        hint = f"report: {self.run_dir / 'index.html'}#{report.anchor(rec)}"
+        pytest.fail(failure_message(rec, f"{target.name} ({target.describe(self.broker_urls.get(target.name))})", hint),
+                    pytrace=False)
+
+
+def _state(config):
+    return config.stash.get(_STATE, None)
+
+
+def pytest_configure(config):
+    opt = config.option
+    if getattr(opt, "help", False) or getattr(opt, "version", False) or \
+            getattr(opt, "showfixtures", False) or getattr(opt, "markers", False):
+        return
+    try:
+        state = SuiteState(config)
+        if not state.worker and not opt.collectonly:
+            state.preflight()
+    except (CaseError, TargetError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_STATE] = state
+    config.addinivalue_line("markers", "broker: cases that test a broker (B-)")
+    config.addinivalue_line("markers", "client: cases that test a client (C-)")
+    for short in SUBPROTOCOLS.values():
+        config.addinivalue_line("markers", f"{short}: executions on that subprotocol")
+    for e in ("binary", "text"):
+        config.addinivalue_line("markers", f"{e}: executions in that session encoding")
+    for sec in sorted({c.section for c in state.cases}):
+        config.addinivalue_line("markers", f"{sec}: cases of section {sec}")
+    for req in sorted({r for c in state.cases for r in c.requirements}):
+        config.addinivalue_line("markers", f"{req}: cases citing requirement {req}")
+    if config.pluginmanager.hasplugin("xdist") and not state.worker:
+        config.pluginmanager.register(_XdistController(state), "mbws-xdist-controller")
+
+
+def pytest_generate_tests(metafunc):
+    state = _state(metafunc.config)
+    if state is None or "execution" not in metafunc.fixturenames:
+        return
+    params = []
+    for ex in state.executions:
+        marks = [getattr(pytest.mark, m) for m in
+                 (ex.case.section, ex.case.role, SUBPROTOCOLS[ex.subprotocol], ex.encoding,
+                  *ex.case.requirements)]
+        params.append(pytest.param(ex, id=ex.test_id(state.several), marks=marks))
+    metafunc.parametrize("execution", params)
+
+
+def _section_numbers(state, case):
+    nums = set()
+    for req in case.requirements:
+        info = state.requirements.get(req) or {}
+        title = state.sections.get(info.get("section", ""), "")
+        if title.split(".")[0].isdigit():
+            nums.add(title.split(".")[0])
+    title = state.sections.get(case.section, "")
+    if title.split(".")[0].isdigit():
+        nums.add(title.split(".")[0])
+    return nums
+
+
+def _wanted(state, case):
+    opt = state.config.option
+    if opt.sections:
+        names = {case.section.lower()} | _section_numbers(state, case)
+        if not any(s.lower() in names for s in opt.sections):
+            return False
+    if opt.reqs:
+        def hit(want):
+            want = want.upper()
+            return any(r.upper() == want or r.upper().startswith(want + "-") for r in case.requirements)
+        if not any(hit(w) for w in opt.reqs):
+            return False
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    state = _state(config)
+    if state is None or not (config.option.sections or config.option.reqs):
+        return
+    keep, drop = [], []
+    for item in items:
+        ex = getattr(getattr(item, "callspec", None), "params", {}).get("execution")
+        (keep if ex is None or _wanted(state, ex.case) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_collection_finish(session):
+    state = _state(session.config)
+    if state is None or state.worker or session.config.option.collectonly:
+        return
+    execs = [item.callspec.params["execution"] for item in session.items
+             if "execution" in getattr(getattr(item, "callspec", None), "params", {})]
+    if execs or session.config.option.valgrind:
+        state.run_engine(execs)
+
+
+class _XdistController:
+    """With pytest-xdist: hand the run directory to the workers, and run the
+    engine once, in the controller, as soon as a worker reports the final
+    selection (every worker collects and deselects identically)."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def pytest_configure_node(self, node):
+        node.workerinput["mbws_run_dir"] = str(self.state.run_dir)
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        st = self.state
+        if st.ran or st.config.option.collectonly:
+            return
+        execs = []
+        for nodeid in ids:
+            if "::test_case[" in nodeid:
+                ex = st.by_test_id.get(nodeid.split("::test_case[", 1)[1][:-1])
+                if ex is not None:
+                    execs.append(ex)
+        if execs or st.config.option.valgrind:
+            st.run_engine(execs)
+
+
+@pytest.fixture(scope="session")
+def mbws(request):
+    state = _state(request.config)
+    if state is None:
+        pytest.fail("the MBWS plugin is not configured", pytrace=False)
+    return state
+
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.name == "test_valgrind.py" and not config.option.valgrind:
+        return True
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Point a skip at the case file rather than at the harness line that
+    raised it (pytest shows that location in its short summary)."""
+    outcome = yield
+    rep = outcome.get_result()
+    ex = getattr(getattr(item, "callspec", None), "params", {}).get("execution")
+    if ex is not None and rep.skipped and isinstance(rep.longrepr, tuple):
+        rep.longrepr = (ex.case.file, None, rep.longrepr[2])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    state = _state(session.config)
+    if state is None or state.worker or not state.ran:
+        return
+    try:
+        store = state.store()
+    except BaseException:  # pytest.fail outcome: nothing to report
+        return
+    try:
+        state.report_paths, state.summary = report.write_all(state, store, state.selected)
+    except Exception as exc:  # a harness bug: say so, and do not let the run pass
+        import traceback
+        sys.stderr.write("ERROR: writing the reports failed:\n" + traceback.format_exc())
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    state = _state(config)
+    if state is None or state.worker or state.summary is None:
+        return
+    report.terminal_summary(terminalreporter, state)
