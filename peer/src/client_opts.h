@@ -1,0 +1,15 @@
+/* Small option-parsing helpers shared by the reference peer's commands. */
+#ifndef CLIENT_OPTS_H
+#define CLIENT_OPTS_H
+
+#include <stdint.h>
+
+/* Parses a decimal unsigned integer in [min, max]; returns 0 or -1 (with a
+ * message naming opt on stderr). */
+int opt_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "HOST:PORT" -> host (static copy) and port; returns 0 or -1. */
+int opt_hostport(const char *s, const char **host, int *port);
+/* Raises the soft limit of open files to the hard limit. */
+void opt_raise_nofile(void);
+
+#endif

@@ -1,0 +1,541 @@
+/* libwebsockets 4.1 transport for the reference peer. See transport_lws.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "transport_lws.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+_Static_assert(sizeof(lws_sorted_usec_list_t) <= sizeof(((tp_timer *)0)->sul),
+               "tp_timer.sul too small for lws_sorted_usec_list_t");
+
+#define TP_MAX_PROTOCOLS 8
+#define TP_CLIENT_PROTOCOL "tp-client" /* our local binding for client connections */
+#define TP_WRITES_PER_CALLBACK 64      /* fairness between connections */
+#define TP_RX_KEEP (64u * 1024u)       /* larger receive buffers are released after use */
+
+struct tp_out {
+    struct tp_out *next;
+    size_t len;
+    int text;
+    unsigned char buf[]; /* LWS_PRE octets, then the payload */
+};
+
+struct tp_ctx {
+    struct lws_context *lws;
+    struct lws_vhost *vh;
+    tp_events ev;
+    void *user;
+    int port;
+    int tls;
+    struct lws_protocols protocols[TP_MAX_PROTOCOLS + 3];
+    unsigned long next_id;
+    size_t rx_chunk;
+    int destroying;
+};
+
+struct tp_conn {
+    tp_ctx *t;
+    const tp_events *ev; /* the context's, or the one given to tp_connect() */
+    struct lws *wsi;
+    void *user;
+    unsigned long id;
+    int client;
+    int opened;
+    int gone;       /* closed event delivered */
+    int in_connect; /* inside lws_client_connect_via_info() */
+    int failed;     /* client connect failed */
+    int peer_code;
+    int close_code; /* 0: not closing */
+    char subprotocol[64];
+    char peer[64];
+    /* receive */
+    int in_msg, rx_text, discard;
+    uint8_t *rx;
+    size_t rx_len, rx_cap, max_msg;
+    /* send */
+    struct tp_out *out_head, *out_tail;
+    size_t out_bytes;
+    tp_timer defer; /* delivers a failed connect's event outside lws */
+};
+
+uint64_t tp_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void conn_free(tp_conn *c)
+{
+    while (c->out_head) {
+        struct tp_out *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    tp_timer_cancel(&c->defer);
+    free(c->rx);
+    free(c);
+}
+
+/* Deliver closed() once, detach from the wsi, free. */
+static void conn_gone(tp_conn *c)
+{
+    if (c->gone)
+        return;
+    c->gone = 1;
+    if (c->wsi)
+        lws_set_opaque_user_data(c->wsi, NULL);
+    c->wsi = NULL;
+    if (c->ev->closed && !c->t->destroying)
+        c->ev->closed(c, c->opened, c->peer_code);
+    conn_free(c);
+}
+
+static void defer_fire(tp_timer *tm)
+{
+    conn_gone(tm->user);
+}
+
+/* WS-2: the first subprotocol the client offers that we support; NULL when
+ * none. Names compare case-sensitively (WS-1). */
+static const char *pick_subprotocol(tp_ctx *t, const char *offer)
+{
+    char tok[128];
+    const char *p = offer;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = 0;
+        while (p[n] && p[n] != ',')
+            n++;
+        size_t m = n;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        if (m && m < sizeof tok) {
+            memcpy(tok, p, m);
+            tok[m] = 0;
+            for (int i = 1; t->protocols[i].name; i++)
+                if (strcmp(t->protocols[i].name, TP_CLIENT_PROTOCOL) &&
+                    !strcmp(t->protocols[i].name, tok))
+                    return t->protocols[i].name;
+        }
+        p += n;
+    }
+    return NULL;
+}
+
+static int refuse_upgrade(struct lws *wsi, tp_ctx *t)
+{
+    char offer[512] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
+        lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
+    if (pick_subprotocol(t, offer))
+        return 0;
+    /* WS-2: refuse the upgrade with an HTTP status of 400 or higher. The
+     * response is written here because lws_return_http_status() would
+     * answer HTTP/1.0 before the request version is parsed. */
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    fprintf(stderr, "refused WebSocket upgrade from %s: no supported subprotocol in \"%s\"\n", peer,
+            offer);
+    static const char body[] =
+        "No supported WebSocket subprotocol offered: use MBWS.huawei.com or MBLWS.huawei.com\n";
+    unsigned char buf[LWS_PRE + 512];
+    int n = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
+                     "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     sizeof body - 1, body);
+    lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
+    return -1; /* hang up: the response is on its way */
+}
+
+static tp_conn *conn_new(tp_ctx *t, int client)
+{
+    tp_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->t = t;
+    c->ev = &t->ev;
+    c->client = client;
+    c->id = ++t->next_id;
+    tp_timer_init(&c->defer, t, defer_fire, c);
+    return c;
+}
+
+static int on_receive(tp_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    int final = lws_is_final_fragment(wsi);
+    if (!c->in_msg) {
+        c->in_msg = 1;
+        c->rx_len = 0;
+        c->discard = 0;
+        c->rx_text = !lws_frame_is_binary(wsi);
+    }
+    if (!c->discard) {
+        /* SES-9: judge by what has arrived plus what this WebSocket frame
+         * still announces, so nothing beyond the limit is ever buffered. */
+        if (c->max_msg && (c->rx_len + len + remaining > c->max_msg ||
+                           c->rx_len + len < c->rx_len)) {
+            c->discard = 1;
+            c->rx_len = 0;
+            if (c->ev->too_large)
+                c->ev->too_large(c, c->rx_text);
+            if (c->gone || !c->wsi)
+                return -1;
+        } else if (final && c->rx_len == 0) {
+            c->in_msg = 0; /* whole message in one piece: no copy */
+            if (c->ev->message)
+                c->ev->message(c, c->rx_text, in, len);
+            return 0;
+        } else {
+            size_t need = c->rx_len + len + (final ? 0 : remaining);
+            if (need > c->rx_cap) {
+                size_t cap = c->rx_cap ? c->rx_cap : 4096;
+                while (cap < need)
+                    cap *= 2;
+                if (c->max_msg && cap > c->max_msg)
+                    cap = c->max_msg;
+                uint8_t *nb = realloc(c->rx, cap);
+                if (!nb)
+                    return -1;
+                c->rx = nb;
+                c->rx_cap = cap;
+            }
+            memcpy(c->rx + c->rx_len, in, len);
+            c->rx_len += len;
+        }
+    }
+    if (final) {
+        c->in_msg = 0;
+        if (!c->discard && c->ev->message)
+            c->ev->message(c, c->rx_text, c->rx, c->rx_len);
+        if (c->rx_cap > TP_RX_KEEP) {
+            free(c->rx);
+            c->rx = NULL;
+            c->rx_cap = 0;
+        }
+        c->rx_len = 0;
+    }
+    return 0;
+}
+
+static int on_writeable(tp_conn *c, struct lws *wsi)
+{
+    int n = 0;
+    while (c->out_head && n < TP_WRITES_PER_CALLBACK) {
+        struct tp_out *o = c->out_head;
+        int m = lws_write(wsi, o->buf + LWS_PRE, o->len, o->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+        if (m < 0)
+            return -1;
+        c->out_head = o->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        c->out_bytes -= o->len;
+        free(o);
+        n++;
+        if (lws_partial_buffered(wsi))
+            break;
+    }
+    if (c->out_head) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    (void)user;
+    tp_ctx *t = lws_context_user(lws_get_context(wsi));
+    tp_conn *c = lws_get_opaque_user_data(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        if (t && in && !strcmp(in, "websocket"))
+            return refuse_upgrade(wsi, t);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        /* Not a WebSocket upgrade. */
+        if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
+                                   "This is an MBWS broker: connect with WebSocket"))
+            return -1;
+        return lws_http_transaction_completed(wsi);
+    case LWS_CALLBACK_ESTABLISHED: {
+        if (!t)
+            return -1;
+        c = conn_new(t, 0);
+        if (!c)
+            return -1;
+        c->wsi = wsi;
+        c->opened = 1;
+        lws_set_opaque_user_data(wsi, c);
+        const struct lws_protocols *p = lws_get_protocol(wsi);
+        snprintf(c->subprotocol, sizeof c->subprotocol, "%s", p && p->name ? p->name : "");
+        char ip[48] = "";
+        lws_get_peer_simple(wsi, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "%s#%lu", ip, c->id);
+        if (c->ev->open)
+            c->ev->open(c);
+        return c->gone ? -1 : 0;
+    }
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+        if (c) {
+            c->subprotocol[0] = 0;
+            if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
+                lws_hdr_copy(wsi, c->subprotocol, sizeof c->subprotocol, WSI_TOKEN_PROTOCOL);
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (!c)
+            return -1;
+        c->opened = 1;
+        if (c->ev->open)
+            c->ev->open(c);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (!c)
+            return -1;
+        if (c->close_code)
+            return 0; /* closing: nothing more is acted on */
+        return on_receive(c, wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (!c)
+            return 0;
+        return on_writeable(c, wsi);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (c) {
+            const uint8_t *p = in;
+            c->peer_code = len >= 2 ? (p[0] << 8) | p[1] : 1005;
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (c) {
+            fprintf(stderr, "connection to %s failed: %s\n", c->peer,
+                    in ? (const char *)in : "unknown error");
+            lws_set_opaque_user_data(wsi, NULL);
+            c->wsi = NULL;
+            c->failed = 1;
+            if (c->in_connect)
+                return 0; /* tp_connect() defers the event */
+            conn_gone(c);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (c)
+            conn_gone(c);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
+{
+    tp_ctx *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->ev = *ev;
+    t->user = user;
+    t->port = -1;
+    t->rx_chunk = o->rx_chunk ? o->rx_chunk : 16384;
+    lws_set_log_level(o->quiet_lws ? LLL_ERR : LLL_ERR | LLL_WARN, NULL);
+
+    /* protocols[0] handles plain HTTP and vets upgrades; then the
+     * subprotocols we serve; then our local binding for clients. */
+    size_t np = 0;
+    t->protocols[np++] = (struct lws_protocols){"http", tp_callback, 0, 0, 0, NULL, 0};
+    for (size_t i = 0; o->subprotocols && o->subprotocols[i] && np < TP_MAX_PROTOCOLS; i++)
+        t->protocols[np++] =
+            (struct lws_protocols){o->subprotocols[i], tp_callback, 0, t->rx_chunk, 0, NULL, 0};
+    t->protocols[np++] =
+        (struct lws_protocols){TP_CLIENT_PROTOCOL, tp_callback, 0, t->rx_chunk, 0, NULL, 0};
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.protocols = t->protocols;
+    info.vhost_name = "mbws";
+    info.user = t;
+    info.alpn = "http/1.1"; /* WebSocket over HTTP/1.1 only */
+    if (o->listen_host) {
+        info.port = o->listen_port;
+        info.iface = o->listen_host;
+        if (o->cert && o->key) {
+            info.ssl_cert_filepath = o->cert;
+            info.ssl_private_key_filepath = o->key;
+            t->tls = 1;
+        }
+    } else {
+        info.port = CONTEXT_PORT_NO_LISTEN;
+    }
+    t->lws = lws_create_context(&info);
+    if (!t->lws) {
+        free(t);
+        return NULL;
+    }
+    t->vh = lws_get_vhost_by_name(t->lws, "mbws");
+    if (o->listen_host && t->vh)
+        t->port = lws_get_vhost_listen_port(t->vh);
+    return t;
+}
+
+void tp_free(tp_ctx *t)
+{
+    if (!t)
+        return;
+    /* Closing callbacks come during destroy; events are not wanted then. */
+    t->destroying = 1;
+    lws_context_destroy(t->lws);
+    free(t);
+}
+
+void *tp_user(tp_ctx *t) { return t->user; }
+int tp_port(tp_ctx *t) { return t->port; }
+int tp_is_tls(tp_ctx *t) { return t->tls; }
+
+int tp_service(tp_ctx *t, int timeout_ms)
+{
+    return lws_service(t->lws, timeout_ms);
+}
+
+void tp_wake(tp_ctx *t)
+{
+    lws_cancel_service(t->lws);
+}
+
+tp_conn *tp_connect(tp_ctx *t, const char *url, const char *subprotocols, const tp_events *ev,
+                    void *user)
+{
+    char buf[1024], path[1024];
+    const char *scheme, *host, *p;
+    int port;
+    if (strlen(url) >= sizeof buf)
+        return NULL;
+    strcpy(buf, url);
+    if (lws_parse_uri(buf, &scheme, &host, &port, &p))
+        return NULL;
+    int tls = !strcmp(scheme, "wss");
+    if (!tls && strcmp(scheme, "ws"))
+        return NULL;
+    snprintf(path, sizeof path, "/%s", p);
+
+    tp_conn *c = conn_new(t, 1);
+    if (!c)
+        return NULL;
+    c->user = user;
+    if (ev)
+        c->ev = ev;
+    snprintf(c->peer, sizeof c->peer, "%s:%d#%lu", host, port, c->id);
+
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = t->lws;
+    ci.vhost = t->vh;
+    ci.address = host;
+    ci.port = port;
+    ci.path = path;
+    ci.host = host;
+    ci.protocol = subprotocols;
+    ci.local_protocol_name = TP_CLIENT_PROTOCOL;
+    ci.alpn = "http/1.1";
+    ci.opaque_user_data = c;
+    if (tls)
+        /* Test and loopback brokers use self-signed certificates. */
+        ci.ssl_connection =
+            LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+    c->in_connect = 1;
+    c->wsi = lws_client_connect_via_info(&ci);
+    c->in_connect = 0;
+    if (!c->wsi || c->failed) {
+        c->wsi = NULL;
+        c->failed = 1;
+        tp_timer_in(&c->defer, 0); /* closed(opened=0) from the loop */
+    }
+    return c;
+}
+
+void tp_conn_set_user(tp_conn *c, void *user) { c->user = user; }
+void *tp_conn_user(const tp_conn *c) { return c->user; }
+tp_ctx *tp_conn_ctx(const tp_conn *c) { return c->t; }
+int tp_conn_is_client(const tp_conn *c) { return c->client; }
+const char *tp_conn_subprotocol(const tp_conn *c) { return c->subprotocol; }
+const char *tp_conn_peer(const tp_conn *c) { return c->peer; }
+unsigned long tp_conn_id(const tp_conn *c) { return c->id; }
+void tp_set_max_message(tp_conn *c, size_t max) { c->max_msg = max; }
+size_t tp_queued_bytes(const tp_conn *c) { return c->out_bytes; }
+
+int tp_send(tp_conn *c, int text, const void *p, size_t len)
+{
+    if (!c->wsi || c->close_code)
+        return -1;
+    struct tp_out *o = malloc(sizeof *o + LWS_PRE + len);
+    if (!o)
+        return -1;
+    o->next = NULL;
+    o->len = len;
+    o->text = text;
+    if (len)
+        memcpy(o->buf + LWS_PRE, p, len);
+    if (c->out_tail)
+        c->out_tail->next = o;
+    else
+        c->out_head = o;
+    c->out_tail = o;
+    c->out_bytes += len;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void tp_close(tp_conn *c, int code)
+{
+    if (!c->wsi || c->close_code)
+        return;
+    c->close_code = code;
+    lws_callback_on_writable(c->wsi);
+}
+
+void tp_abort(tp_conn *c)
+{
+    if (!c->wsi)
+        return;
+    if (!c->close_code)
+        c->close_code = -1;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void timer_cb(lws_sorted_usec_list_t *sul)
+{
+    tp_timer *tm = (tp_timer *)(void *)sul;
+    tm->fn(tm);
+}
+
+void tp_timer_init(tp_timer *tm, tp_ctx *t, tp_timer_fn fn, void *user)
+{
+    memset(tm->sul, 0, sizeof tm->sul);
+    tm->t = t;
+    tm->fn = fn;
+    tm->user = user;
+}
+
+void tp_timer_in(tp_timer *tm, uint64_t ms)
+{
+    lws_sul_schedule(tm->t->lws, 0, (lws_sorted_usec_list_t *)(void *)tm->sul, timer_cb,
+                     (lws_usec_t)ms * 1000);
+}
+
+void tp_timer_cancel(tp_timer *tm)
+{
+    lws_sul_cancel((lws_sorted_usec_list_t *)(void *)tm->sul);
+}
