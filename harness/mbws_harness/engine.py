@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import shlex
 import signal
 import subprocess
 import threading
@@ -190,7 +191,7 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
     for inv in invocations:
         client_cmd = inv.target.client_cmd
         if inv.role == "client" and inv.target.bundled_client and client_prefix:
-            client_cmd = " ".join(client_prefix) + " " + client_cmd
+            client_cmd = " ".join(shlex.quote(a) for a in client_prefix) + " " + client_cmd
         waves = math.ceil(inv.executions / inv.jobs)
         overall = waves * case_timeout_ms / 1000.0 * 1.5 + 60
         argv = _argv(inv, peer_prefix, broker_urls.get(inv.target.name), client_cmd,
