@@ -20,6 +20,7 @@ from .messages import failure_message, step_text, wire_line, wire_text
 FORMAT = "mbws-suite-results"
 FORMAT_VERSION = 1
 _ORDER = {"error": 0, "fail": 1, "skip": 2, "pass": 3}
+_SUB_ORDER = {s: i for i, s in enumerate(SUBPROTOCOLS)}  # MBWS before MBLWS
 
 
 def anchor(rec):
@@ -73,7 +74,8 @@ def build_records(state, store, selected):
         out["wire"] = rec.get("wire") or []
         out["anchor"] = anchor(out)
         records.append(out)
-    records.sort(key=lambda r: (_ORDER[r["verdict"]], r["case"], r["subprotocol"], r["encoding"], r["target"]))
+    records.sort(key=lambda r: (_ORDER[r["verdict"]], _natural(r["case"]),
+                                _SUB_ORDER.get(r["subprotocol"], 9), r["encoding"], r["target"]))
     return records
 
 
@@ -202,7 +204,8 @@ def write_junit(doc, path):
                 for k in ("broker_url", "client_cmd"):
                     if t[k]:
                         ET.SubElement(props, "property", name=k, value=_x(t[k]))
-        for r in sorted(recs, key=lambda r: (r["case"], r["subprotocol"], r["encoding"])):
+        for r in sorted(recs, key=lambda r: (_natural(r["case"]), _SUB_ORDER.get(r["subprotocol"], 9),
+                                             r["encoding"])):
             tc = ET.SubElement(suite, "testcase", classname=f"mbws.{tname}.{r['section']}",
                                name=f"{r['case']}[{r['combination']}]", file=r["file"],
                                time=f"{(r['duration_ms'] or 0) / 1000.0:.3f}")
@@ -282,7 +285,8 @@ def write_all(state, store, selected):
     if state.several:
         paths["matrix"] = run_dir / "matrix.html"
         rows = OrderedDict()
-        for r in sorted(records, key=lambda r: (_natural(r["case"]), r["subprotocol"], r["encoding"])):
+        for r in sorted(records, key=lambda r: (_natural(r["case"]), _SUB_ORDER.get(r["subprotocol"], 9),
+                                                r["encoding"])):
             row = rows.setdefault((r["case"], r["combination"]),
                                   {"case": r["case"], "combination": r["combination"],
                                    "title": r["title"], "section": r["section"], "cells": {}})
