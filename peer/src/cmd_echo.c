@@ -1,12 +1,129 @@
-/* Placeholder until this command is built: it says so and fails. */
+/* mbws-peer echo: the echo client of profile section 12 (ECHO-1..3).
+ * Configured only by the environment: MBWS_URL, MBWS_SUBPROTOCOL,
+ * MBWS_ENCODING, MBWS_IN, MBWS_OUT. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "client_agent.h"
 #include "commands.h"
+
+typedef struct echo_run {
+    const char *in, *out;
+    int done;
+    unsigned long echoed, skipped;
+} echo_run;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mbws-peer echo\n\n"
+            "The echo client of MBWS profile section 12, configured by the environment:\n"
+            "  MBWS_URL          ws:// or wss:// URL of the broker\n"
+            "  MBWS_SUBPROTOCOL  MBWS.huawei.com or MBLWS.huawei.com\n"
+            "  MBWS_ENCODING     binary or text (the session encoding)\n"
+            "  MBWS_IN           address to consume from\n"
+            "  MBWS_OUT          address to publish to\n"
+            "Every MESSAGE received on MBWS_IN is published to MBWS_OUT with the same\n"
+            "body and content-type, in order, and ACKed once queued (ECHO-1).\n"
+            "Exit status: 0 after a DISCONNECT exchange; 1 after an ERROR; 3 after an\n"
+            "abnormal loss on MBLWS; 4 after a takeover close (4100); 5 when the broker\n"
+            "cannot be reached (or a resume fails before the session expires); 2 for\n"
+            "a handshake without an offered subprotocol (WS-3) or bad variables.\n");
+}
+
+static void on_connected(cl_agent *a, int resumed)
+{
+    echo_run *r = cl_user(a);
+    if (!resumed) /* subscriptions survive a resume (RES-2) */
+        cl_subscribe(a, 1, r->in);
+}
+
+static void on_deliver(cl_agent *a, const mbws_action *act)
+{
+    echo_run *r = cl_user(a);
+    uint64_t seq = act->seq; /* act's pointers are only valid until the next drain */
+    int rc = cl_publish(a, r->out, act->has_content_type ? act->content_type.ptr : NULL,
+                        act->content_type.len, act->body.ptr, act->body.len, seq);
+    if (rc == MBWS_CMD_OK) {
+        r->echoed++;
+    } else if (rc == MBWS_CMD_TOO_LARGE) {
+        /* ECHO-1: reported and skipped; it used no seq. */
+        fprintf(stderr, "echo: message seq %llu cannot be republished: it would exceed the "
+                        "broker's max-frame; skipped\n",
+                (unsigned long long)seq);
+        r->skipped++;
+    } else {
+        fprintf(stderr, "echo: message seq %llu not republished (session state)\n",
+                (unsigned long long)seq);
+    }
+    cl_accept(a, seq); /* ACK-1: queued for republishing (or skipped) */
+}
+
+static void on_finished(cl_agent *a)
+{
+    ((echo_run *)cl_user(a))->done = 1;
+}
 
 int cmd_echo(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mbws-peer echo: not implemented yet\n");
-    return 2;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    const char *url = getenv("MBWS_URL"), *sp = getenv("MBWS_SUBPROTOCOL"),
+               *enc = getenv("MBWS_ENCODING");
+    echo_run r;
+    memset(&r, 0, sizeof r);
+    r.in = getenv("MBWS_IN");
+    r.out = getenv("MBWS_OUT");
+    if (!url || !r.in || !r.out || !*r.in || !*r.out) {
+        fprintf(stderr, "echo: MBWS_URL, MBWS_IN and MBWS_OUT must be set\n");
+        usage(stderr);
+        return 2;
+    }
+    cl_config cfg = {0};
+    cfg.url = url;
+    cfg.subprotocols = sp && *sp ? sp : MBWS_SUBPROTOCOL_MBWS;
+    cfg.encoding = enc && !strcmp(enc, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
+    if (enc && strcmp(enc, "text") && strcmp(enc, "binary")) {
+        fprintf(stderr, "echo: MBWS_ENCODING must be binary or text\n");
+        return 2;
+    }
+    cfg.credit = 64;
+    cfg.max_frame = 1u << 20;
+    cfg.ack_delay_ms = 0;
+    cfg.manual_accept = 1; /* ACK once republished (ECHO-1) */
+    cfg.reconnect_ms = 100; /* ECHO-2: resume well within 2 s */
+    cfg.label = "echo";
+
+    signal(SIGPIPE, SIG_IGN);
+    tp_options o = {0};
+    o.quiet_lws = 1;
+    o.rx_chunk = 65536;
+    tp_events none = {0};
+    tp_ctx *t = tp_new(&o, &none, NULL);
+    if (!t)
+        return 5;
+    cl_handlers h = {on_connected, on_deliver, NULL, NULL, on_finished};
+    cl_agent *a = cl_new(t, &cfg, &h, &r);
+    int status = 5;
+    if (a && cl_start(a) == 0) {
+        while (!r.done)
+            if (tp_service(t, 1000) < 0)
+                break;
+        status = cl_status(a);
+        if (status < 0)
+            status = 1;
+    } else {
+        fprintf(stderr, "echo: bad MBWS_URL '%s'\n", url);
+        status = 2;
+    }
+    fprintf(stderr, "echo: %lu messages republished, %lu skipped, exit %d\n", r.echoed, r.skipped,
+            status);
+    cl_free(a);
+    tp_free(t);
+    return status;
 }
