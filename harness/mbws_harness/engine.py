@@ -134,6 +134,10 @@ def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms):
     return argv
 
 
+_RUNNING = set()  # engine processes alive, killed (by process group) on interrupt
+_RUNNING_LOCK = threading.Lock()
+
+
 def run_invocation(inv, argv, out_dir, progress, overall_timeout_s):
     """Run one engine invocation; stderr lines feed the progress display."""
     out_dir = Path(out_dir)
@@ -148,6 +152,8 @@ def run_invocation(inv, argv, out_dir, progress, overall_timeout_s):
         err_log.close()
         inv.exit, inv.error = None, f"cannot start the engine: {exc}"
         return
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
     timer = threading.Timer(overall_timeout_s, _kill_group, (proc,))
     timer.start()
     tail = []
@@ -161,6 +167,8 @@ def run_invocation(inv, argv, out_dir, progress, overall_timeout_s):
     finally:
         timer.cancel()
         err_log.close()
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
     inv.duration_s = time.monotonic() - t0
     inv.exit = proc.returncode
     inv.stderr_tail = tail
@@ -199,8 +207,16 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
         th = threading.Thread(target=run_invocation, args=(inv, argv, out_dir, progress, overall))
         th.start()
         threads.append(th)
-    for th in threads:
-        th.join()
+    try:
+        for th in threads:
+            th.join()
+    except BaseException:  # Ctrl-C: stop the engines we started, then give up
+        with _RUNNING_LOCK:
+            for proc in list(_RUNNING):
+                _kill_group(proc)
+        for th in threads:
+            th.join(10)
+        raise
     progress.finish()
     index = {"invocations": [{
         "id": inv.id, "target": inv.target.name, "role": inv.role,
