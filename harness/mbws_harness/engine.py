@@ -93,9 +93,9 @@ class Progress:
     def line(self, inv, text):
         with self.lock:
             self.done = min(self.total, self.done + 1)
-            m = self._VERDICT.search(text)
-            if m:
-                self.counts[m.group(1).lower()] += 1
+            found = self._VERDICT.findall(text)  # the verdict ends the line; titles may hold words
+            if found:
+                self.counts[found[-1].lower()] += 1
             if self.verbose:
                 self.write(f"  [{self.done}/{self.total}] {inv.target.name}: {text.rstrip()}\n")
             elif self.tty:
