@@ -462,6 +462,8 @@ void ws_send_frame(ws_conn *c, int fin, int rsv, int opcode, const uint8_t *payl
     rand_bytes(mask, 4);
     uint64_t alen = announced ? announced : len;
     size_t hl = ws_header_encode(hdr, fin, rsv, opcode, alen, c->server ? NULL : mask);
+    if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY)
+        c->out_op = opcode;
     if (c->log)
         c->log(c->arg, c, 1, fin, opcode, payload, len, alen, whole_msg, whole_len);
     buf_append(&c->wbuf, &c->wlen, &c->wcap, hdr, hl);

@@ -62,6 +62,7 @@ typedef struct ws_conn {
     uint8_t *frag;      /* message being reassembled */
     size_t flen, fcap;
     int frag_op, nfrag;
+    int out_op;         /* opcode of the message being sent */
     ws_queue events, pongs;
     ws_log_fn log;
     void *arg;

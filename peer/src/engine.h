@@ -1,0 +1,121 @@
+/* The conformance case engine (mbws-peer run): shared types.
+ * A case file is kept as its cJSON tree; engine_case.c validates it once,
+ * engine_exec.c plays one case x subprotocol x encoding ("execution") in a
+ * worker process, engine_sched.c runs executions concurrently. */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbws_frame.h"
+#include "ws_conn.h"
+
+/* Messages for humans are cut to their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+
+#define ENG_DEFAULT_WITHIN_MS 2000
+#define ENG_MAX_CONNS 8
+#define ENG_MAX_VARS 128
+#define ENG_HEX_LOG_MAX 4096
+
+/* Who is under test: B- cases test a broker (the engine is the client),
+ * C- cases a client (the engine is the broker). */
+enum eng_role { ENG_TEST_BROKER = 0, ENG_TEST_CLIENT = 1 };
+
+typedef struct eng_case {
+    char *file;        /* path as given on the command line */
+    cJSON *root;       /* the parsed file; steps are read from it */
+    const char *id, *title, *section;
+    enum eng_role role;
+    unsigned sp_mask;  /* bit (1 << enum mbws_subprotocol) */
+    unsigned enc_mask; /* bit (1 << enum mbws_encoding) */
+    int timeout_ms;    /* 0: the command line's */
+} eng_case;
+
+typedef struct eng_target {
+    enum eng_role role;
+    /* broker under test */
+    const char *url;
+    char host[256];
+    int port;
+    char path[512];
+    /* client under test */
+    char listen_host[256];
+    int listen_port;
+    const char *client_cmd;
+    int case_timeout_ms;
+    int verbose;
+    unsigned run_nonce; /* differs between runs: unique addresses */
+} eng_target;
+
+/* One execution to run. */
+typedef struct eng_job {
+    const eng_case *c;
+    enum mbws_subprotocol sp;
+    enum mbws_encoding enc;
+    int seq; /* 0-based position in the run, for unique names */
+} eng_job;
+
+/* A variable's or a substituted expression's value. */
+enum eng_vtype { EV_NONE = 0, EV_INT, EV_STR };
+typedef struct eng_value {
+    enum eng_vtype type;
+    uint64_t n;
+    char *s; /* owned; NUL-terminated, may hold NULs up to slen */
+    size_t slen;
+} eng_value;
+
+typedef struct eng_var {
+    char name[48];
+    eng_value v;
+} eng_var;
+
+typedef struct eng_vars {
+    eng_var v[ENG_MAX_VARS];
+    size_t n;
+} eng_vars;
+
+/* engine_case.c */
+int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen);
+void eng_case_free(eng_case *c);
+int eng_requirement_id_valid(const char *s);
+
+/* engine_vars.c */
+void eng_value_free(eng_value *v);
+void eng_value_set_int(eng_value *v, uint64_t n);
+void eng_value_set_str(eng_value *v, const char *s, size_t len);
+void eng_vars_set_int(eng_vars *vs, const char *name, uint64_t n);
+void eng_vars_set_str(eng_vars *vs, const char *name, const char *s, size_t len);
+const eng_value *eng_vars_get(const eng_vars *vs, const char *name);
+void eng_vars_free(eng_vars *vs);
+/* Substitutes ${...} in a JSON number or string. A string that is exactly
+ * one ${expr} takes the expression's type; any other string is
+ * interpolated. Returns 0, or -1 with err. */
+int eng_subst(const eng_vars *vs, const cJSON *in, eng_value *out, char *err, size_t errlen);
+/* Same, for a plain C string. */
+int eng_subst_str(const eng_vars *vs, const char *in, eng_value *out, char *err, size_t errlen);
+/* Checks the syntax of every ${...} in s without variables (load time). */
+int eng_subst_check(const char *s, char *err, size_t errlen);
+/* An integer from a number, a decimal string or ${expr}. */
+int eng_subst_int(const eng_vars *vs, const cJSON *in, uint64_t *out, char *err, size_t errlen);
+
+/* engine_match.c */
+/* Octets from a bytes spec: "text", {"hex": ".."}, {"fill": "x", "size": N},
+ * or an array of those, concatenated. Returns malloc'd octets. */
+int eng_bytes(const eng_vars *vs, const cJSON *spec, uint8_t **out, size_t *len, char *err,
+              size_t errlen);
+/* Matches a value (integer when is_int, else octets) against a matcher.
+ * why receives a sentence on mismatch. Returns 1 match, 0 mismatch, -1 error. */
+int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint64_t n,
+              const uint8_t *p, size_t len, char *why, size_t whylen);
+/* Human text of a matcher, for "expected". */
+void eng_matcher_text(const cJSON *m, char *out, size_t cap);
+
+/* engine_case.c: the kind of a step ("send", "expect", ...). */
+const char *eng_step_kind(const cJSON *step);
+
+#endif

@@ -1,0 +1,113 @@
+/* One execution of a case (case x subprotocol x encoding): its state and
+ * the helpers the step implementations (engine_step_*.c) share. */
+#ifndef ENGINE_EXEC_H
+#define ENGINE_EXEC_H
+
+#include <sys/types.h>
+
+#include "engine.h"
+
+enum eng_status { ST_OK = 0, ST_FAIL, ST_ERROR, ST_SKIP };
+
+typedef struct eng_conn {
+    char name[32];
+    int used;
+    ws_conn ws;
+    uint64_t max_ack_seen; /* highest ACK seq consumed on this connection */
+} eng_conn;
+
+typedef struct eng_exec {
+    const eng_case *c;
+    const eng_target *t;
+    eng_job job;
+    eng_vars vars;
+    eng_conn conns[ENG_MAX_CONNS];
+    int nconns_opened;
+    double t0;       /* execution start, ws_clock_ms() */
+    double deadline; /* hard end of the execution */
+    cJSON *wire;
+    struct {
+        char name[32];
+        double t;
+    } marks[32];
+    int nmarks;
+    const cJSON *ignore_default;
+    /* client under test (C- cases) */
+    int listen_fd, listen_port;
+    pid_t client_pid;
+    int client_running, client_status, client_ever_connected;
+    int client_out_fd;
+    char client_exit_text[64];
+    /* the step being run and how it ended */
+    double step_t0;
+    char expected[512];
+    char received[1024];
+    char skip_reason[512];
+    int timed_out;
+} eng_exec;
+
+/* engine_exec.c */
+void eng_log_event(eng_exec *ex, int conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Pumps every open connection once, until at most `until`, and watches the
+ * client under test. */
+void eng_pump(eng_exec *ex, double until);
+/* A step's deadline capped by the execution's; sets timed_out when the
+ * execution's deadline is what ends a wait. */
+double eng_deadline(eng_exec *ex, double step_deadline);
+int eng_out_of_time(eng_exec *ex);
+eng_conn *eng_conn_get(eng_exec *ex, const char *name, int create);
+const char *eng_step_conn(const cJSON *step);
+int eng_step_int(eng_exec *ex, const cJSON *step, const char *key, int dflt, uint64_t *out);
+double eng_since(eng_exec *ex, const cJSON *step);
+enum eng_status eng_errorf(eng_exec *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum mbws_role eng_iut_role(const eng_exec *ex);
+const char *eng_sp_name(enum mbws_subprotocol sp);
+const char *eng_enc_name(enum mbws_encoding enc);
+int eng_decode(const eng_exec *ex, int from_iut, const ws_event *e, mbws_frame *f,
+               mbws_error_info *ei);
+void eng_set_mark(eng_exec *ex, const char *name, double t);
+void eng_client_check(eng_exec *ex);
+enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path, int top);
+
+/* engine_build.c: the octets of a frame described by a send step. */
+int eng_build_frame(eng_exec *ex, const cJSON *step, enum mbws_encoding enc, uint8_t **out,
+                    size_t *len, char *err, size_t errlen);
+/* Sends a message per the step's fragments / ping_between / hold / rsv. */
+enum eng_status eng_deliver(eng_exec *ex, eng_conn *c, const cJSON *step, int opcode,
+                            const uint8_t *p, size_t len);
+
+/* engine_step_*.c: one function per step kind. */
+typedef enum eng_status (*eng_step_fn)(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_connect(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_open_session(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_accept_session(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_send(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_send_raw(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_send_tcp(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_expect_no_frame(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_expect_close(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_expect_pong(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_ping(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_close(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_drop(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_wait(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_expect_exit(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_set(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *value);
+/* Does every {variable: matcher} of cond hold? 1, 0, or -1 (error in ex). */
+int eng_cond(eng_exec *ex, const cJSON *cond);
+
+/* engine_proc.c: the client under test. */
+pid_t eng_proc_start(const char *cmd, char *const env[], int out_fd, char *err, size_t errlen);
+/* 1 and *status when it has exited (status: exit code, or 128+signal). */
+int eng_proc_poll(pid_t pid, int *status, char *text, size_t textlen);
+void eng_proc_stop(pid_t pid, int *status, char *text, size_t textlen);
+
+/* The execution as a whole: returns the result object of the contract. */
+cJSON *eng_execute(const eng_job *job, const eng_target *t);
+
+#endif

@@ -1,0 +1,18 @@
+/* Concurrent execution of case executions in worker processes. */
+#ifndef ENGINE_SCHED_H
+#define ENGINE_SCHED_H
+
+#include "engine_exec.h"
+
+/* Called in the parent as each execution ends (in completion order). */
+typedef void (*eng_done_fn)(void *arg, size_t job, const cJSON *result, size_t done, size_t total);
+/* Called in a worker before it exits, to free what it inherited. */
+typedef void (*eng_free_fn)(void *arg);
+
+void eng_run_jobs(const eng_job *jobs, size_t n, const eng_target *t, int njobs,
+                  cJSON **results, eng_done_fn done, void *done_arg, eng_free_fn cleanup,
+                  void *cleanup_arg);
+/* A result for an execution that produced none of its own. */
+cJSON *eng_result_stub(const eng_job *job, const char *verdict, const char *reason);
+
+#endif

@@ -1,0 +1,218 @@
+/* Steps that send (frames, raw messages, raw TCP octets, Pings) and the
+ * ones that only touch the engine's own state (wait, set, skip_if). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_exec.h"
+
+static eng_conn *open_conn(eng_exec *ex, const cJSON *step, enum eng_status *st)
+{
+    eng_conn *c = eng_conn_get(ex, eng_step_conn(step), 0);
+    if (!c) {
+        *st = eng_errorf(ex, "no connection named '%s' was opened", eng_step_conn(step));
+        return NULL;
+    }
+    if (c->ws.fd < 0 || c->ws.write_broken) {
+        /* the implementation closed it: a fail, seen from the case */
+        const ws_event *e = c->ws.events.tail;
+        if (e && e->kind == WS_EV_CLOSE)
+            snprintf(ex->received, sizeof ex->received,
+                     "cannot send, connection '%s' was closed by the peer with %d", c->name, e->code);
+        else if (e && e->kind != WS_EV_MESSAGE)
+            snprintf(ex->received, sizeof ex->received, "cannot send, connection '%s' ended: %s",
+                     c->name, e->note);
+        else
+            snprintf(ex->received, sizeof ex->received, "cannot send, connection '%s' is closed",
+                     c->name);
+        snprintf(ex->expected, sizeof ex->expected, "an open connection");
+        *st = ST_FAIL;
+        return NULL;
+    }
+    return c;
+}
+
+/* Gives queued octets a moment to leave, without making it a condition:
+ * an implementation may stop reading (e.g. after a frame-too-large). */
+static void flush(eng_exec *ex, eng_conn *c)
+{
+    double until = eng_deadline(ex, ws_clock_ms() + 1000);
+    do
+        eng_pump(ex, ws_clock_ms() + 5 < until ? ws_clock_ms() + 5 : until);
+    while (c->ws.fd >= 0 && c->ws.wlen && ws_clock_ms() < until);
+}
+
+static int opcode_of(const cJSON *step, int dflt)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(step, "opcode");
+    if (cJSON_IsString(o))
+        return ws_opcode_by_name(o->valuestring);
+    if (cJSON_IsNumber(o))
+        return (int)o->valuedouble;
+    return dflt;
+}
+
+enum eng_status eng_step_send(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    (void)value;
+    enum eng_status st = ST_OK;
+    eng_conn *c = open_conn(ex, step, &st);
+    if (!c)
+        return st;
+    enum mbws_encoding enc = ex->job.enc;
+    const cJSON *ej = cJSON_GetObjectItemCaseSensitive(step, "encoding");
+    if (ej) {
+        eng_value v = {0};
+        char err[200];
+        if (eng_subst(&ex->vars, ej, &v, err, sizeof err) < 0 || v.type != EV_STR ||
+            (strcmp(v.s, "binary") && strcmp(v.s, "text"))) {
+            eng_value_free(&v);
+            return eng_errorf(ex, "send: encoding must be binary or text");
+        }
+        enc = !strcmp(v.s, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
+        eng_value_free(&v);
+    }
+    uint8_t *p;
+    size_t len;
+    char err[300];
+    if (eng_build_frame(ex, step, enc, &p, &len, err, sizeof err) < 0)
+        return eng_errorf(ex, "send: %s", err);
+    st = eng_deliver(ex, c, step, opcode_of(step, enc == MBWS_ENC_TEXT ? WS_OP_TEXT : WS_OP_BINARY), p,
+                     len);
+    free(p);
+    if (st == ST_OK)
+        flush(ex, c);
+    return st;
+}
+
+enum eng_status eng_step_send_raw(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    enum eng_status st = ST_OK;
+    eng_conn *c = open_conn(ex, step, &st);
+    if (!c)
+        return st;
+    uint8_t *p;
+    size_t len;
+    char err[300];
+    if (eng_bytes(&ex->vars, value, &p, &len, err, sizeof err) < 0)
+        return eng_errorf(ex, "send_raw: %s", err);
+    st = eng_deliver(ex, c, step, opcode_of(step, cJSON_IsString(value) ? WS_OP_TEXT : WS_OP_BINARY),
+                     p, len);
+    free(p);
+    if (st == ST_OK)
+        flush(ex, c);
+    return st;
+}
+
+enum eng_status eng_step_send_tcp(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    enum eng_status st = ST_OK;
+    eng_conn *c = open_conn(ex, step, &st);
+    if (!c)
+        return st;
+    uint8_t *p;
+    size_t len;
+    char err[300];
+    if (eng_bytes(&ex->vars, value, &p, &len, err, sizeof err) < 0)
+        return eng_errorf(ex, "send_tcp: %s", err);
+    eng_log_event(ex, c->ws.id, "engine writes %zu raw TCP octets (no WebSocket framing)", len);
+    ws_send_raw(&c->ws, p, len);
+    free(p);
+    flush(ex, c);
+    return ST_OK;
+}
+
+enum eng_status eng_step_ping(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    enum eng_status st = ST_OK;
+    eng_conn *c = open_conn(ex, step, &st);
+    if (!c)
+        return st;
+    uint8_t *p = NULL;
+    size_t len = 0;
+    char err[300];
+    if (!cJSON_IsTrue(value) && eng_bytes(&ex->vars, value, &p, &len, err, sizeof err) < 0)
+        return eng_errorf(ex, "ping: %s", err);
+    if (len > WS_CONTROL_PAYLOAD_MAX) {
+        free(p);
+        return eng_errorf(ex, "ping: a Ping payload is at most 125 octets");
+    }
+    ws_send_frame(&c->ws, 1, 0, WS_OP_PING, p ? p : (const uint8_t *)"", len, 0, NULL, 0);
+    free(p);
+    flush(ex, c);
+    return ST_OK;
+}
+
+enum eng_status eng_step_wait(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    (void)step;
+    uint64_t ms;
+    char err[200];
+    if (eng_subst_int(&ex->vars, value, &ms, err, sizeof err) < 0)
+        return eng_errorf(ex, "wait_ms: %s", err);
+    double until = ws_clock_ms() + (double)ms;
+    if (until > ex->deadline)
+        return eng_errorf(ex, "wait_ms %llu runs past the case deadline", (unsigned long long)ms);
+    while (ws_clock_ms() < until)
+        eng_pump(ex, until);
+    return ST_OK;
+}
+
+enum eng_status eng_step_set(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    (void)step;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, value)
+    {
+        eng_value v = {0};
+        char err[200];
+        if (eng_subst(&ex->vars, it, &v, err, sizeof err) < 0)
+            return eng_errorf(ex, "set %s: %s", it->string, err);
+        if (v.type == EV_INT)
+            eng_vars_set_int(&ex->vars, it->string, v.n);
+        else
+            eng_vars_set_str(&ex->vars, it->string, v.s, v.slen);
+        eng_value_free(&v);
+    }
+    return ST_OK;
+}
+
+int eng_cond(eng_exec *ex, const cJSON *cond)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cond)
+    {
+        const eng_value *v = eng_vars_get(&ex->vars, m->string);
+        int present = v && v->type != EV_NONE;
+        char why[300];
+        int r = eng_match(&ex->vars, m, present, present && v->type == EV_INT,
+                          present ? v->n : 0, present ? (const uint8_t *)v->s : NULL,
+                          present ? v->slen : 0, why, sizeof why);
+        if (r < 0) {
+            eng_errorf(ex, "condition on %s: %s", m->string, why);
+            return -1;
+        }
+        if (!r)
+            return 0;
+    }
+    return 1;
+}
+
+enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    int r = eng_cond(ex, value);
+    if (r < 0)
+        return ST_ERROR;
+    if (!r)
+        return ST_OK;
+    eng_value v = {0};
+    char err[200];
+    const char *reason = cJSON_GetObjectItemCaseSensitive(step, "reason")->valuestring;
+    if (eng_subst_str(&ex->vars, reason, &v, err, sizeof err) == 0 && v.s)
+        snprintf(ex->skip_reason, sizeof ex->skip_reason, "%s", v.s);
+    else
+        snprintf(ex->skip_reason, sizeof ex->skip_reason, "%s", reason);
+    eng_value_free(&v);
+    return ST_SKIP;
+}
