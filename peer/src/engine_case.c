@@ -916,7 +916,7 @@ int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen)
     if (!text)
         return -1;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 1);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1); /* the NUL counts */
     if (!root) {
         size_t off = end ? (size_t)(end - text) : 0, line = 1;
         for (size_t i = 0; i < off && i < len; i++)

@@ -397,6 +397,8 @@ enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path
                 }
             }
         }
+        if (st != ST_OK && st != ST_SKIP && ws_clock_ms() >= ex->deadline - 1)
+            ex->timed_out = 1; /* the execution's deadline, not the step's, ended it */
         if (st != ST_OK) {
             if (!g_fail.kind) {
                 g_fail.kind = kind;
