@@ -81,6 +81,7 @@ def share_jobs(invocations, jobs):
 class Progress:
     """Counts engine progress lines (one per execution) and shows them."""
     _VERDICT = re.compile(r"\b(pass|fail|error|skip)(?:ed)?\b", re.I)
+    _LINE = re.compile(r"^\[\d+/\d+\]\s+(pass|fail|error|skip)\b")  # mbws-peer's own format
 
     def __init__(self, total, write, tty, verbose):
         self.total, self.write, self.tty, self.verbose = total, write, tty, verbose
@@ -91,9 +92,12 @@ class Progress:
         self.started = time.monotonic()
 
     def line(self, inv, text):
+        if text.startswith("mbws-peer run:") or not text.strip():
+            return  # the engine's closing summary, or noise: not an execution
         with self.lock:
             self.done = min(self.total, self.done + 1)
-            found = self._VERDICT.findall(text)  # the verdict ends the line; titles may hold words
+            m = self._LINE.match(text)
+            found = [m.group(1)] if m else self._VERDICT.findall(text)
             if found:
                 self.counts[found[-1].lower()] += 1
             if self.verbose:
