@@ -230,8 +230,8 @@ enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *va
             return ST_FAIL;
         }
         double slice = ws_clock_ms() + 50;
-        rc = ws_server_accept(&c->ws, ex->listen_fd, slice < deadline ? slice : deadline, err,
-                              sizeof err);
+        rc = ws_server_accept(&c->ws, ex->listen_fd, slice < deadline ? slice : deadline, deadline,
+                              err, sizeof err);
     }
     if (rc != WS_OK) {
         snprintf(ex->received, sizeof ex->received, "%s", err);

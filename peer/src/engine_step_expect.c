@@ -49,7 +49,7 @@ static ws_event *next_event(eng_exec *ex, eng_conn *c, double deadline)
     for (;;) {
         if (c->ws.events.head)
             return c->ws.events.head;
-        if (c->ws.fd < 0 || ws_clock_ms() >= deadline || eng_out_of_time(ex))
+        if (eng_out_of_time(ex) || c->ws.fd < 0 || ws_clock_ms() >= deadline)
             return NULL;
         eng_pump(ex, deadline);
     }
@@ -104,7 +104,7 @@ static enum eng_status timing(eng_exec *ex, const cJSON *step, double since, dou
     uint64_t nb;
     if (eng_step_int(ex, step, "not_before_ms", 0, &nb) < 0)
         return ST_ERROR;
-    if (at - since + 0.05 < (double)nb) {
+    if (nb && at - since + 0.05 < (double)nb) {
         size_t o = strlen(ex->received);
         snprintf(ex->received + o, sizeof ex->received - o, " after %.1f ms, earlier than %llu ms",
                  at - since, (unsigned long long)nb);
@@ -219,6 +219,11 @@ static void expected_text(eng_exec *ex, const cJSON *step, uint32_t types, uint6
     if (o < sizeof ex->expected)
         snprintf(ex->expected + o, sizeof ex->expected - o, " within %llu ms",
                  (unsigned long long)within);
+    eng_value v = {0}; /* show the values, not the ${...} */
+    char err[100];
+    if (eng_subst_str(&ex->vars, ex->expected, &v, err, sizeof err) == 0 && v.s)
+        snprintf(ex->expected, sizeof ex->expected, "%s", v.s);
+    eng_value_free(&v);
 }
 
 enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *value)

@@ -375,7 +375,8 @@ int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err,
     return WS_OK;
 }
 
-int ws_server_accept(ws_conn *c, int lfd, double deadline, char *err, size_t errlen)
+int ws_server_accept(ws_conn *c, int lfd, double deadline, double head_deadline, char *err,
+                     size_t errlen)
 {
     struct pollfd p = {lfd, POLLIN, 0};
     int t = ms_until(deadline);
@@ -394,7 +395,7 @@ int ws_server_accept(ws_conn *c, int lfd, double deadline, char *err, size_t err
     c->fd = fd;
     c->server = 1;
     size_t hl = 0;
-    int rc = read_head(c, deadline, &hl, err, errlen);
+    int rc = read_head(c, head_deadline, &hl, err, errlen);
     if (rc != WS_OK) {
         if (rc == WS_TIMEOUT)
             snprintf(err, errlen, "the client sent no complete upgrade request");

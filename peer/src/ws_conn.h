@@ -84,9 +84,11 @@ int ws_client_open(ws_conn *c, const char *host, int port, const char *path,
                    const char *offers, double deadline, char *err, size_t errlen);
 
 /* Server role. Listening socket; WS_OK with the accepted socket in c (its
- * request read: offered*), WS_TIMEOUT, or WS_FAIL. */
+ * request read, by head_deadline: offered*), WS_TIMEOUT when no connection
+ * came by deadline, or WS_FAIL. */
 int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err, size_t errlen);
-int ws_server_accept(ws_conn *c, int lfd, double deadline, char *err, size_t errlen);
+int ws_server_accept(ws_conn *c, int lfd, double deadline, double head_deadline, char *err,
+                     size_t errlen);
 /* Answers the request: 101 with protocol (NULL: no header), or status >= 400. */
 int ws_server_respond(ws_conn *c, int status, const char *protocol);
 
