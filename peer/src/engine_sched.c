@@ -172,7 +172,7 @@ void eng_run_jobs(const eng_job *jobs, size_t n, const eng_target *t, int njobs,
             running++;
             next++;
         }
-        if (!running)
+        if (running <= 0)
             continue;
         struct pollfd pf[64];
         for (int i = 0; i < running; i++) {

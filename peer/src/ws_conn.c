@@ -665,9 +665,17 @@ void ws_pump(ws_conn **cs, size_t n, double deadline)
     struct pollfd pf[16];
     ws_conn *map[16];
     size_t k = 0;
+    int ready = 0;
     for (size_t i = 0; i < n && k < 16; i++) {
         ws_conn *c = cs[i];
         if (!c || c->fd < 0)
+            continue;
+        /* frames that came in the same read as the HTTP head */
+        ws_event *last = c->events.tail, *plast = c->pongs.tail;
+        if (c->rlen)
+            parse_frames(c);
+        ready |= c->events.tail != last || c->pongs.tail != plast;
+        if (c->fd < 0)
             continue;
         do_write(c);
         /* After both Close frames, the socket's job is done once flushed. */
@@ -687,7 +695,7 @@ void ws_pump(ws_conn **cs, size_t n, double deadline)
             poll(NULL, 0, t > 20 ? 20 : t);
         return;
     }
-    if (poll(pf, k, ms_until(deadline)) <= 0)
+    if (poll(pf, k, ready ? 0 : ms_until(deadline)) <= 0)
         return;
     for (size_t i = 0; i < k; i++) {
         if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
