@@ -22,7 +22,8 @@ def test_exactly_once_through_cuts(tmp_path):
     consumers, publishers = [], []
     try:
         for _ in range(2):
-            p = start_client("consume", proxy.url, "no-loss", "--subprotocol", MBWS, "--credit", "32")
+            # Credit 1: one message per round trip, so the cuts land mid-stream.
+            p = start_client("consume", proxy.url, "no-loss", "--subprotocol", MBWS, "--credit", "1")
             consumers.append((p, LineReader(p)))
         time.sleep(0.5)
         per_pub = TOTAL // PUBLISHERS

@@ -559,7 +559,19 @@ static void ev_closed(tp_conn *t, int opened, int peer_code)
     after_event(b);
 }
 
-static const tp_events broker_events = {ev_open, ev_message, ev_too_large, ev_closed};
+/* End of a read batch: coalesced ACKs (and FLOW) go now (ACK-2). */
+static void ev_batch_end(tp_conn *t)
+{
+    bconn *c = tp_conn_user(t);
+    if (!c || !c->mc)
+        return;
+    mbws_conn_flush(c->mc, tp_now_ms());
+    drain(c);
+    after_event(c->b);
+}
+
+static const tp_events broker_events = {ev_open, ev_message, ev_too_large, ev_closed,
+                                        ev_batch_end};
 
 static const char *const broker_subprotocols[] = {MBWS_SUBPROTOCOL_MBWS, MBWS_SUBPROTOCOL_MBLWS,
                                                   NULL};

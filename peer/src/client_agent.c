@@ -145,7 +145,8 @@ static void ev_open(tp_conn *c);
 static void ev_message(tp_conn *c, int text, const uint8_t *p, size_t len);
 static void ev_too_large(tp_conn *c, int text);
 static void ev_closed(tp_conn *c, int opened, int peer_code);
-static const tp_events agent_events = {ev_open, ev_message, ev_too_large, ev_closed};
+static void ev_batch_end(tp_conn *c);
+static const tp_events agent_events = {ev_open, ev_message, ev_too_large, ev_closed, ev_batch_end};
 
 static int connect_now(cl_agent *a)
 {
@@ -221,6 +222,16 @@ static void ev_message(tp_conn *c, int text, const uint8_t *p, size_t len)
     if (a->cfg.verbose)
         log_frame(a, "<", p, len, text);
     mbws_conn_recv(a->mc, p, len, text, tp_now_ms());
+    drain(a);
+}
+
+/* End of a read batch: coalesced ACKs (and FLOW) go now (ACK-2). */
+static void ev_batch_end(tp_conn *c)
+{
+    cl_agent *a = tp_conn_user(c);
+    if (!a || !a->mc)
+        return;
+    mbws_conn_flush(a->mc, tp_now_ms());
     drain(a);
 }
 

@@ -1,12 +1,565 @@
-/* Placeholder until this command is built: it says so and fails. */
+/* mbws-peer bench: message rate and publish-to-delivery latency through an
+ * MBWS broker, against a raw WebSocket echo baseline on the same machine
+ * (libwebsockets, same message sizes), and the ratio of the two. */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "client_agent.h"
+#include "client_opts.h"
 #include "commands.h"
+
+#define RAW_PROTOCOL "bench-echo"
+#define STAMP_LEN 16 /* hex microseconds at the head of each body */
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void stamp(char *body, size_t size)
+{
+    char hex[STAMP_LEN + 1];
+    snprintf(hex, sizeof hex, "%016" PRIx64, now_us());
+    memcpy(body, hex, size < STAMP_LEN ? size : STAMP_LEN);
+}
+
+static uint64_t unstamp(const uint8_t *p, size_t len)
+{
+    if (len < STAMP_LEN)
+        return 0;
+    char hex[STAMP_LEN + 1];
+    memcpy(hex, p, STAMP_LEN);
+    hex[STAMP_LEN] = 0;
+    return strtoull(hex, NULL, 16);
+}
+
+typedef struct result {
+    double rate, p50_ms, p99_ms, seconds;
+    uint64_t messages;
+    int ok;
+} result;
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void summarize(result *r, uint32_t *lat, uint64_t n, uint64_t t0, uint64_t t1)
+{
+    r->messages = n;
+    r->seconds = (double)(t1 - t0) / 1e6;
+    r->rate = r->seconds > 0 ? (double)n / r->seconds : 0;
+    if (n) {
+        qsort(lat, n, sizeof *lat, cmp_u32);
+        r->p50_ms = lat[n / 2] / 1000.0;
+        r->p99_ms = lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1000.0;
+    }
+}
+
+/* ------------------------------------------------------------ MBWS run */
+
+typedef struct mb_run {
+    tp_ctx *t;
+    size_t size;
+    uint64_t total, per_pub;
+    char address[64];
+    int npub, ncon;
+    int pubs_ready, cons_ready, started, finished_agents;
+    uint64_t received;
+    uint32_t *lat;
+    uint64_t t0, t1;
+    char *body;
+    uint64_t sent_total, in_flight; /* closed loop: at most in_flight published, not delivered */
+    struct mb_agent *agents;
+} mb_run;
+
+struct mb_agent {
+    mb_run *run;
+    cl_agent *a;
+    int publisher;
+    uint64_t sent, acked;
+    int in_pub;
+};
+typedef struct mb_agent mb_agent;
+
+static void mb_pub_more(mb_agent *m)
+{
+    mb_run *r = m->run;
+    if (m->in_pub || !r->started)
+        return;
+    m->in_pub = 1;
+    while (m->sent < r->per_pub && r->sent_total - r->received < r->in_flight &&
+           cl_writable(m->a)) {
+        stamp(r->body, r->size);
+        m->sent++;
+        r->sent_total++;
+        if (cl_publish(m->a, r->address, NULL, 0, r->body, r->size, m->sent) != MBWS_CMD_OK) {
+            m->sent--;
+            r->sent_total--;
+            break;
+        }
+    }
+    m->in_pub = 0;
+}
+
+static void mb_connected(cl_agent *a, int resumed)
+{
+    mb_agent *m = cl_user(a);
+    if (resumed)
+        return;
+    if (m->publisher) {
+        m->run->pubs_ready++;
+    } else {
+        cl_subscribe(a, 1, m->run->address);
+        m->run->cons_ready++;
+    }
+}
+
+static void mb_deliver(cl_agent *a, const mbws_action *act)
+{
+    mb_agent *m = cl_user(a);
+    mb_run *r = m->run;
+    uint64_t now = now_us(), st = unstamp(act->body.ptr, act->body.len);
+    if (r->received < r->total)
+        r->lat[r->received] = (uint32_t)(st && now > st ? (now - st < UINT32_MAX ? now - st : UINT32_MAX) : 0);
+    r->received++;
+    if (r->received == r->total)
+        r->t1 = now;
+    for (int i = r->ncon; i < r->ncon + r->npub; i++) /* room in flight again */
+        mb_pub_more(&r->agents[i]);
+}
+
+static void mb_acked(cl_agent *a, uint64_t tag, uint64_t seq)
+{
+    (void)tag;
+    (void)seq;
+    mb_agent *m = cl_user(a);
+    m->acked++;
+    mb_pub_more(m);
+}
+
+static void mb_writable(cl_agent *a)
+{
+    mb_pub_more(cl_user(a));
+}
+
+static void mb_finished(cl_agent *a)
+{
+    ((mb_agent *)cl_user(a))->run->finished_agents++;
+}
+
+static int run_mbws(const char *url, const char *sp, enum mbws_encoding enc, int n, size_t size,
+                    uint64_t total, uint64_t credit, result *res)
+{
+    memset(res, 0, sizeof *res);
+    mb_run r;
+    memset(&r, 0, sizeof r);
+    tp_options o = {0};
+    o.quiet_lws = 1;
+    o.rx_chunk = 65536;
+    tp_events none = {0};
+    r.t = tp_new(&o, &none, NULL);
+    if (!r.t)
+        return -1;
+    r.size = size < STAMP_LEN ? STAMP_LEN : size;
+    r.npub = r.ncon = n;
+    r.per_pub = total / (uint64_t)n;
+    r.total = r.per_pub * (uint64_t)n;
+    r.lat = calloc(r.total ? r.total : 1, sizeof *r.lat);
+    r.body = malloc(r.size);
+    memset(r.body, 'x', r.size);
+    snprintf(r.address, sizeof r.address, "bench-%zu-%ld-%" PRIu64, size, (long)getpid(), now_us());
+    mb_agent *agents = calloc((size_t)n * 2, sizeof *agents);
+    r.agents = agents;
+    r.in_flight = credit * (uint64_t)n * 2; /* as many as the raw run keeps in flight */
+    cl_config cfg = {0};
+    cfg.url = url;
+    cfg.subprotocols = sp;
+    cfg.encoding = enc;
+    cfg.credit = credit;
+    cfg.max_frame = 1u << 20;
+    cfg.ack_delay_ms = 2;
+    cfg.quiet = 1;
+    cfg.label = "bench";
+    cl_handlers h = {mb_connected, mb_deliver, mb_acked, mb_writable, mb_finished};
+    for (int i = 0; i < 2 * n; i++) {
+        agents[i].run = &r;
+        agents[i].publisher = i >= n;
+        agents[i].a = cl_new(r.t, &cfg, &h, &agents[i]);
+    }
+    for (int i = 0; i < n; i++) /* consumers first, so nothing waits in the queue */
+        cl_start(agents[i].a);
+    uint64_t limit = tp_now_ms() + 10000;
+    while (r.cons_ready < n && tp_now_ms() < limit)
+        tp_service(r.t, 50);
+    for (int i = n; i < 2 * n; i++)
+        cl_start(agents[i].a);
+    while (r.pubs_ready < n && tp_now_ms() < limit)
+        tp_service(r.t, 50);
+    int rc = -1;
+    if (r.cons_ready == n && r.pubs_ready == n) {
+        /* Let the SUBSCRIBEs land before the clock starts. */
+        uint64_t settle = tp_now_ms() + 200;
+        while (tp_now_ms() < settle)
+            tp_service(r.t, 20);
+        r.started = 1;
+        r.t0 = now_us();
+        for (int i = n; i < 2 * n; i++)
+            mb_pub_more(&agents[i]);
+        uint64_t deadline = tp_now_ms() + 300000;
+        while (r.received < r.total && tp_now_ms() < deadline)
+            tp_service(r.t, 100);
+        if (r.received >= r.total) {
+            summarize(res, r.lat, r.total, r.t0, r.t1);
+            res->ok = 1;
+            rc = 0;
+        } else {
+            fprintf(stderr, "bench: only %" PRIu64 " of %" PRIu64 " messages arrived\n", r.received,
+                    r.total);
+        }
+    } else {
+        fprintf(stderr, "bench: could not connect every client to %s\n", url);
+    }
+    for (int i = 0; i < 2 * n; i++)
+        if (cl_is_open(agents[i].a))
+            cl_disconnect(agents[i].a);
+    uint64_t until = tp_now_ms() + 5000;
+    while (r.finished_agents < 2 * n && tp_now_ms() < until)
+        tp_service(r.t, 50);
+    for (int i = 0; i < 2 * n; i++)
+        cl_free(agents[i].a);
+    free(agents);
+    free(r.lat);
+    free(r.body);
+    tp_free(r.t);
+    return rc;
+}
+
+/* ------------------------------------------------------ raw echo baseline */
+
+static void echo_srv_message(tp_conn *c, int text, const uint8_t *p, size_t len)
+{
+    tp_send(c, text, p, len);
+}
+
+/* The raw echo server runs in a child process, like the broker does, so
+ * both runs use two processes. Writes its port to fd, serves until killed. */
+static void raw_server_child(int fd)
+{
+    static const char *const protos[] = {RAW_PROTOCOL, NULL};
+    tp_options o = {0};
+    o.listen_host = "127.0.0.1";
+    o.listen_port = 0;
+    o.subprotocols = protos;
+    o.quiet_lws = 1;
+    o.rx_chunk = 65536;
+    tp_events ev = {NULL, echo_srv_message, NULL, NULL, NULL};
+    tp_ctx *t = tp_new(&o, &ev, NULL);
+    int port = t ? tp_port(t) : -1;
+    if (write(fd, &port, sizeof port) != (ssize_t)sizeof port)
+        _exit(1);
+    close(fd);
+    while (t && tp_service(t, 1000) >= 0)
+        ;
+    _exit(0);
+}
+
+typedef struct raw_run {
+    size_t size;
+    uint64_t total, sent, received;
+    uint32_t *lat;
+    uint64_t t0, t1;
+    char *body;
+    int open, closed;
+    uint64_t window;
+} raw_run;
+
+static raw_run *g_raw;
+
+static void raw_send_one(tp_conn *c)
+{
+    raw_run *r = g_raw;
+    if (r->sent >= r->total)
+        return;
+    stamp(r->body, r->size);
+    r->sent++;
+    tp_send(c, 0, r->body, r->size);
+}
+
+static void raw_open(tp_conn *c)
+{
+    g_raw->open++;
+    tp_set_max_message(c, 1u << 20);
+}
+
+static void raw_message(tp_conn *c, int text, const uint8_t *p, size_t len)
+{
+    raw_run *r = g_raw;
+    (void)text;
+    uint64_t now = now_us(), st = unstamp(p, len);
+    if (r->received < r->total)
+        r->lat[r->received] = (uint32_t)(st && now > st ? now - st : 0);
+    r->received++;
+    if (r->received == r->total)
+        r->t1 = now;
+    raw_send_one(c); /* keep `window` messages in flight per connection */
+}
+
+static void raw_closed(tp_conn *c, int opened, int code)
+{
+    (void)c;
+    (void)opened;
+    (void)code;
+    g_raw->closed++;
+}
+
+static int run_raw(int n, size_t size, uint64_t total, uint64_t window, result *res)
+{
+    memset(res, 0, sizeof *res);
+    int pfd[2];
+    if (pipe(pfd))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        raw_server_child(pfd[1]);
+    }
+    close(pfd[1]);
+    int port = -1;
+    if (pid < 0 || read(pfd[0], &port, sizeof port) != (ssize_t)sizeof port || port <= 0) {
+        close(pfd[0]);
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        return -1;
+    }
+    close(pfd[0]);
+
+    raw_run r;
+    memset(&r, 0, sizeof r);
+    g_raw = &r;
+    r.size = size < STAMP_LEN ? STAMP_LEN : size;
+    r.total = total;
+    r.window = window;
+    r.lat = calloc(total ? total : 1, sizeof *r.lat);
+    r.body = malloc(r.size);
+    memset(r.body, 'x', r.size);
+    tp_options o = {0};
+    o.quiet_lws = 1;
+    o.rx_chunk = 65536;
+    static const tp_events ev = {raw_open, raw_message, NULL, raw_closed, NULL};
+    tp_ctx *t = tp_new(&o, &ev, NULL);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    tp_conn **conns = calloc((size_t)n, sizeof *conns);
+    for (int i = 0; i < n; i++)
+        conns[i] = tp_connect(t, url, RAW_PROTOCOL, NULL, NULL);
+    uint64_t limit = tp_now_ms() + 10000;
+    while (r.open < n && tp_now_ms() < limit)
+        tp_service(t, 50);
+    int rc = -1;
+    if (r.open == n) {
+        r.t0 = now_us();
+        for (int i = 0; i < n; i++)
+            for (uint64_t k = 0; k < window; k++)
+                raw_send_one(conns[i]);
+        uint64_t deadline = tp_now_ms() + 300000;
+        while (r.received < r.total && tp_now_ms() < deadline)
+            tp_service(t, 100);
+        if (r.received >= r.total) {
+            summarize(res, r.lat, r.total, r.t0, r.t1);
+            res->ok = 1;
+            rc = 0;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (conns[i])
+            tp_close(conns[i], 1000);
+    uint64_t until = tp_now_ms() + 3000;
+    while (r.closed < n && tp_now_ms() < until)
+        tp_service(t, 50);
+    free(conns);
+    tp_free(t);
+    free(r.lat);
+    free(r.body);
+    g_raw = NULL;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    return rc;
+}
+
+/* ----------------------------------------------------------- reporting */
+
+static long rss_kib(long pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static void machine(void)
+{
+    char line[256], model[200] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "model name", 10)) {
+            char *c = strchr(line, ':');
+            if (c) {
+                snprintf(model, sizeof model, "%s", c + 2);
+                model[strcspn(model, "\n")] = 0;
+            }
+            break;
+        }
+    if (f)
+        fclose(f);
+    struct utsname u;
+    uname(&u);
+    printf("machine: %s, %ld CPUs, %s %s\n", model, sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
+           u.release);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mbws-peer bench URL [OPTIONS]\n\n"
+            "N publishers and N consumers (one process, one session each) send messages\n"
+            "through the broker at URL to one address; reports messages per second and\n"
+            "publish-to-delivery latency (p50, p99). Then the same sizes through a raw\n"
+            "WebSocket echo server (libwebsockets, started here in a child process on\n"
+            "loopback), and the ratio MBWS/raw.\n\n"
+            "  --clients N          publishers and consumers each (default 4)\n"
+            "  --sizes A,B,...      body sizes in octets (default 100,16384)\n"
+            "  --messages M         messages per size (default 200000 for sizes up to\n"
+            "                       1 KiB, 20000 above)\n"
+            "  --credit N           consumers' and raw clients' window (default 64)\n"
+            "  --subprotocol S      default MBWS.huawei.com\n"
+            "  --encoding E         binary (default) or text\n"
+            "  --rounds K           repeat the MBWS runs K times (memory flatness)\n"
+            "  --broker-pid PID     sample the broker's RSS from /proc after each run\n"
+            "  --no-raw             skip the raw baseline\n");
+}
 
 int cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mbws-peer bench: not implemented yet\n");
-    return 2;
+    const char *url = NULL, *sp = MBWS_SUBPROTOCOL_MBWS;
+    uint64_t clients = 4, messages = 0, credit = 64, rounds = 1, broker_pid = 0;
+    size_t sizes[16] = {100, 16384};
+    int nsizes = 2, raw = 1;
+    enum mbws_encoding enc = MBWS_ENC_BINARY;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--no-raw")) {
+            raw = 0;
+            continue;
+        } else if (strncmp(a, "--", 2)) {
+            url = a;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "bench: %s needs a value\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--clients"))
+            bad = opt_u64(a, v, 1, 1000, &clients);
+        else if (!strcmp(a, "--messages"))
+            bad = opt_u64(a, v, 1, 100000000, &messages);
+        else if (!strcmp(a, "--credit"))
+            bad = opt_u64(a, v, 1, 100000, &credit);
+        else if (!strcmp(a, "--rounds"))
+            bad = opt_u64(a, v, 1, 1000, &rounds);
+        else if (!strcmp(a, "--broker-pid"))
+            bad = opt_u64(a, v, 1, 1u << 30, &broker_pid);
+        else if (!strcmp(a, "--subprotocol"))
+            sp = v;
+        else if (!strcmp(a, "--encoding"))
+            enc = !strcmp(v, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
+        else if (!strcmp(a, "--sizes")) {
+            nsizes = 0;
+            for (char *p = (char *)v; *p && nsizes < 16;) {
+                sizes[nsizes++] = strtoul(p, &p, 10);
+                if (*p == ',')
+                    p++;
+                else if (*p)
+                    bad = 1;
+            }
+        } else {
+            fprintf(stderr, "bench: unknown option %s\n", a);
+            bad = 1;
+        }
+        if (bad)
+            return 2;
+    }
+    if (!url) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    opt_raise_nofile();
+    machine();
+    printf("broker: %s (%s, %s), %llu publishers + %llu consumers, window %llu\n", url, sp,
+           enc == MBWS_ENC_TEXT ? "text" : "binary", (unsigned long long)clients,
+           (unsigned long long)clients, (unsigned long long)credit);
+    if (broker_pid)
+        printf("broker RSS at start: %ld KiB\n", rss_kib((long)broker_pid));
+    fflush(stdout);
+    int failed = 0;
+    for (int s = 0; s < nsizes; s++) {
+        uint64_t m = messages ? messages : (sizes[s] <= 1024 ? 200000 : 20000);
+        result mb = {0}, rw = {0};
+        for (uint64_t k = 0; k < rounds; k++) {
+            if (run_mbws(url, sp, enc, (int)clients, sizes[s], m, credit, &mb)) {
+                failed = 1;
+                break;
+            }
+            printf("MBWS  %6zu B: %9.0f msg/s  latency p50 %7.3f ms  p99 %7.3f ms  (%" PRIu64
+                   " messages, %.2f s)",
+                   sizes[s], mb.rate, mb.p50_ms, mb.p99_ms, mb.messages, mb.seconds);
+            if (broker_pid)
+                printf("  broker RSS %ld KiB", rss_kib((long)broker_pid));
+            printf("\n");
+            fflush(stdout);
+        }
+        if (raw) {
+            if (run_raw((int)clients * 2, sizes[s], m, credit, &rw) == 0) {
+                printf("raw   %6zu B: %9.0f msg/s  latency p50 %7.3f ms  p99 %7.3f ms  (%" PRIu64
+                       " messages, %.2f s, %llu echo clients)\n",
+                       sizes[s], rw.rate, rw.p50_ms, rw.p99_ms, rw.messages, rw.seconds,
+                       (unsigned long long)clients * 2);
+                if (mb.ok)
+                    printf("ratio %6zu B: MBWS/raw = %.2f\n", sizes[s], mb.rate / rw.rate);
+            } else {
+                printf("raw   %6zu B: baseline failed\n", sizes[s]);
+                failed = 1;
+            }
+            fflush(stdout);
+        }
+    }
+    if (broker_pid)
+        printf("broker RSS at end: %ld KiB\n", rss_kib((long)broker_pid));
+    return failed;
 }

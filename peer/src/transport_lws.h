@@ -26,6 +26,9 @@ typedef struct tp_events {
      * peer_code: the close code the peer sent, 1005 for a close without
      * code, 0 when the peer sent no close frame at all. */
     void (*closed)(tp_conn *c, int opened, int peer_code);
+    /* Optional: the end of a loop turn in which c received messages; the
+     * place to send coalesced ACKs (mbws_conn_flush). */
+    void (*batch_end)(tp_conn *c);
 } tp_events;
 
 typedef struct tp_options {
