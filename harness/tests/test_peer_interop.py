@@ -79,3 +79,38 @@ def test_subprotocol_order_decides(small_credit_broker):
 def test_unsupported_subprotocol_is_refused(small_credit_broker):
     r = client("publish", small_credit_broker.url, "nope", "x", "--subprotocol", "mbws.huawei.com")
     assert r.returncode == 5, r.stderr  # handshake refused: could not connect
+
+
+def test_wss(tmp_path):
+    # wss:// with --cert/--key: the reference client and a third-party stack.
+    import asyncio
+    import shutil
+    import ssl
+    import subprocess
+
+    import websockets
+    from peer_fixtures import Broker
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    b = Broker(tmp_path, "--cert", str(cert), "--key", str(key))
+    try:
+        assert b.url.startswith("wss://")
+        assert client("publish", b.url, "tls", "secret one", "secret two").returncode == 0
+        r = client("consume", b.url, "tls", "--count", "2")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines() == ["secret one", "secret two"]
+
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+
+        async def third_party():
+            async with websockets.connect(b.url, ssl=ctx, subprotocols=[MBLWS]) as ws:
+                await ws.send("CONNECT\nversion:1\ncredit:1\nmax-frame:1024\n\n")
+                return (await ws.recv()).split("\n")[0]
+        assert asyncio.run(asyncio.wait_for(third_party(), 10)) == "CONNECTED"
+    finally:
+        assert b.stop() == 0

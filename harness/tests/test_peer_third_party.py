@@ -157,3 +157,20 @@ def test_connect_timeout_is_not_triggered_early(broker):
                 await asyncio.wait_for(ws.recv(), 1.0)
             return ws.open
     assert run(go()) is True
+
+
+def test_connect_timeout_error_14(broker):
+    # SES-2: no CONNECT within 5 s -> ERROR 14 between 5 and 6 s, close 4014.
+    import time
+
+    async def go():
+        async with websockets.connect(broker.url, subprotocols=[MBWS]) as ws:
+            t0 = time.monotonic()
+            err = await asyncio.wait_for(ws.recv(), 8)
+            elapsed = time.monotonic() - t0
+            await ws.wait_closed()
+            return err, elapsed, ws.close_code
+    err, elapsed, code = run(go())
+    assert err[0] == 9 and u64(14) in err  # binary ERROR: no frame set the encoding
+    assert 4.9 <= elapsed <= 6.0, elapsed
+    assert code == 4014
