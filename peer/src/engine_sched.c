@@ -136,8 +136,19 @@ static cJSON *finish(struct worker *w, const eng_job *job, int hard_ms)
     }
     free(w->buf);
     w->buf = NULL;
-    if (res)
+    if (res && !w->killed && WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return res;
+    if (res && !w->killed) {
+        /* a result, but the worker did not end cleanly (e.g. Valgrind's
+         * --error-exitcode): an engine problem must not pass unseen */
+        char why[200];
+        snprintf(why, sizeof why, "engine worker ended with %s %d after its result",
+                 WIFEXITED(st) ? "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        cJSON_ReplaceItemInObjectCaseSensitive(res, "verdict", cJSON_CreateString("error"));
+        cJSON_ReplaceItemInObjectCaseSensitive(res, "reason", cJSON_CreateString(why));
+        return res;
+    }
+    cJSON_Delete(res);
     char why[200];
     if (w->killed)
         snprintf(why, sizeof why, "engine worker exceeded the hard limit of %d ms and was killed",

@@ -313,12 +313,13 @@ enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON
         mbws_error_info ei;
         if (e->kind != WS_EV_MESSAGE || eng_decode(ex, 1, e, &f, &ei) != 0)
             return ST_FAIL;
-        drop_head(c);
+        double at = e->t_ms;
+        drop_head(c); /* e and f's pointers are gone; f's numbers stay */
         if (f.type == MBWS_ACK) {
             if (f.num[MBWS_F_SEQ] > c->max_ack_seen)
                 c->max_ack_seen = f.num[MBWS_F_SEQ];
             if (f.num[MBWS_F_SEQ] >= n)
-                return timing(ex, step, since, e->t_ms);
+                return timing(ex, step, since, at);
         } else if (!(ign & (1u << f.type))) {
             return ST_FAIL;
         }
