@@ -353,6 +353,12 @@ def pytest_sessionfinish(session, exitstatus):
         store = state.store()
     except BaseException:  # pytest.fail outcome: nothing to report
         return
+    if session.config.option.valgrind and session.exitstatus == pytest.ExitCode.OK:
+        # Fail the run on memcheck errors even when -k/-m deselected test_valgrind.
+        path = state.run_dir / "valgrind.json"
+        logs = json.loads(path.read_text()) if path.exists() else []
+        if any(e["errors"] or (not e["complete"] and e["process"] != "echo") for e in logs):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     try:
         state.report_paths, state.summary = report.write_all(state, store, state.selected)
     except Exception as exc:  # a harness bug: say so, and do not let the run pass

@@ -70,7 +70,21 @@ def test_valgrind_run_of_one_section(tmp_path):
                     peer=PEER, cases=REPO / "cases", timeout=600)
     vg = run.results()["valgrind"]
     assert vg["enabled"] and vg["processes"] >= 1
+    dirty = any(log["errors"] for log in vg["logs"])
+    # -k deselected test_valgrind[...]; memcheck errors must still fail the run
+    assert "test_valgrind[engine]" not in run.pytest_outcomes()
+    if dirty:
+        assert run.rc == 1, run.out[-2000:]
+    assert "valgrind:" in run.out
+
+
+def test_valgrind_tests_report_memcheck_errors(tmp_path):
+    run = run_suite(tmp_path, "--valgrind", "--section", "session",
+                    peer=PEER, cases=REPO / "cases", timeout=600)
+    vg = run.results()["valgrind"]
     outcomes = run.pytest_outcomes()
-    assert "test_valgrind[engine]" in outcomes
-    assert outcomes["test_valgrind[engine]"] == ("failed" if any(
-        log["errors"] for log in vg["logs"] if log["process"] == "engine") else "passed")
+    for proc in ("engine", "broker"):
+        logs = [log for log in vg["logs"] if log["process"] == proc]
+        assert logs, f"no {proc} ran under valgrind"
+        assert outcomes[f"test_valgrind[{proc}]"] == (
+            "failed" if any(log["errors"] or not log["complete"] for log in logs) else "passed")
