@@ -93,7 +93,12 @@ def summarize(records, state):
 
     def table(d, titles=None):
         out = OrderedDict()
-        for k in sorted(d, key=_natural):
+        # Sections in profile order when their titles carry numbers ("8. Flow control").
+        def order(k):
+            t = titles(k) if titles else ""
+            head = t.split(".", 1)[0] if t else ""
+            return (int(head) if head.isdigit() else 999, _natural(k))
+        for k in sorted(d, key=order if titles else _natural):
             c = d[k]
             row = OrderedDict(c)
             row["total"] = sum(c.values())
