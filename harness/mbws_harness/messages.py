@@ -19,6 +19,12 @@ def wire_line(entry):
     if not desc:
         hx = entry.get("hex", "")
         desc = "hex " + (hx[:48] + "..." if len(hx) > 48 else hx)
+    if entry.get("decode_error"):
+        desc += f" [does not decode: {entry['decode_error']}]"
+    if entry.get("announced_len") is not None:
+        desc += f" [header announced {entry['announced_len']} B]"
+    if entry.get("close_code") is not None and "close" in op:
+        desc += f" [close code {entry['close_code']}]"
     if entry.get("truncated"):
         desc += " [payload truncated]"
     size = f"{length} B" if length is not None else ""
@@ -39,6 +45,8 @@ def step_text(step):
     head = f"failed step #{step.get('index', '?')}"
     if step.get("kind"):
         head += f" ({step['kind']})"
+    if step.get("path"):
+        head += f" at {step['path']}"
     out = [head]
     if "expected" in step:
         out.append(f"  expected: {step.get('expected')}")
@@ -61,6 +69,11 @@ def failure_message(rec, target_desc="", report_hint="", tail=15):
     st = step_text(rec.get("failed_step"))
     if st:
         lines.append(st)
+    if rec.get("client_exit") is not None or rec.get("client_output"):
+        lines.append(f"client under test: exit status {rec.get('client_exit')}")
+        out = (rec.get("client_output") or "").rstrip().splitlines()[-10:]
+        if out:
+            lines.append("client output (tail):\n  " + "\n  ".join(out))
     if rec.get("wire"):
         n = len(rec["wire"])
         lines.append(f"wire log (last {min(tail, n)} of {n} entries):")

@@ -72,6 +72,9 @@ def build_records(state, store, selected):
         out["failed_step"] = rec.get("failed_step")
         out["duration_ms"] = rec.get("duration_ms")
         out["wire"] = rec.get("wire") or []
+        if out["role"] == "client":
+            out["client_exit"] = rec.get("client_exit")
+            out["client_output"] = rec.get("client_output") or ""
         out["anchor"] = anchor(out)
         records.append(out)
     records.sort(key=lambda r: (_ORDER[r["verdict"]], _natural(r["case"]),

@@ -55,8 +55,11 @@ def _check_name(name, option):
 
 def check_url(url, option):
     parts = urlsplit(url)
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise TargetError(f"{option}: {url!r} is not a ws:// or wss:// URL")
+    if parts.scheme == "wss":
+        raise TargetError(f"{option}: {url!r}: the engine supports ws:// only, not wss:// "
+                          "(terminate TLS in front of the broker, or test it on plain ws://)")
+    if parts.scheme != "ws" or not parts.hostname:
+        raise TargetError(f"{option}: {url!r} is not a ws:// URL")
     try:
         parts.port
     except ValueError:

@@ -154,8 +154,9 @@ def test_missing_peer_says_how_to_build(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--target-url", "http://127.0.0.1:1/"], "is not a ws:// or wss:// URL"),
+    (["--target-url", "http://127.0.0.1:1/"], "is not a ws:// URL"),
     (["--target", "noequals"], "expected NAME=VALUE"),
+    (["--target-url", "wss://127.0.0.1:1/"], "supports ws:// only"),
     (["--target", "bad name=ws://127.0.0.1:1/"], "target name"),
     (["--client-cmd", "/nonexistent/client --x"], "is not an executable file"),
     (["--client-cmd", "no-such-program-mbws"], "not found on PATH"),
