@@ -64,6 +64,21 @@ def test_count_does_not_lose_messages(small_credit_broker):
     assert first.stdout.splitlines() + rest.stdout.splitlines() == bodies
 
 
+def test_count_larger_than_window(small_credit_broker):
+    # The window (64) is smaller than the count (250): the limit must still
+    # reach exactly 250, however the ACKs are batched, and no further.
+    addr = "count-window"
+    bodies = [f"w{i}" for i in range(300)]
+    r = client("publish", small_credit_broker.url, addr, stdin="\n".join(bodies) + "\n")
+    assert r.returncode == 0, r.stderr
+    first = client("consume", small_credit_broker.url, addr, "--count", "250", "--credit", "64",
+                   timeout=30)
+    assert first.returncode == 0, first.stderr
+    rest = client("consume", small_credit_broker.url, addr, "--count", "50", timeout=30)
+    assert rest.returncode == 0, rest.stderr
+    assert first.stdout.splitlines() + rest.stdout.splitlines() == bodies
+
+
 def test_subprotocol_order_decides(small_credit_broker):
     # WS-2: the first offered name the broker supports wins.
     r = client("publish", small_credit_broker.url, "order", "x", "--subprotocol", MBLWS,

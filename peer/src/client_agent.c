@@ -420,3 +420,12 @@ int cl_accept(cl_agent *a, uint64_t seq)
     drain(a);
     return rc;
 }
+
+int cl_grant(cl_agent *a, uint64_t limit)
+{
+    if (!a->mc)
+        return MBWS_CMD_STATE;
+    int rc = mbws_conn_grant(a->mc, limit, tp_now_ms());
+    drain(a);
+    return rc;
+}

@@ -65,5 +65,7 @@ int cl_disconnect(cl_agent *a);
 /* Stop raising our limit (1) or resume normal grants (0). */
 int cl_hold_window(cl_agent *a, int held);
 int cl_accept(cl_agent *a, uint64_t seq);
+/* Send FLOW limit (FLOW-2: not below the current limit). */
+int cl_grant(cl_agent *a, uint64_t limit);
 
 #endif

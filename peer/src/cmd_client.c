@@ -28,6 +28,7 @@ typedef struct client_run {
     uint64_t window;   /* consume: our grant window */
     int done;
     int in_pub;
+    int capped; /* consume --count: limit fixed at the count */
     cl_agent *a;
 } client_run;
 
@@ -153,8 +154,12 @@ static void on_connected(cl_agent *a, int resumed)
         pub_more(r);
     } else if (!resumed) {
         cl_subscribe(a, 1, r->address);
-        if (r->count && r->window >= r->count)
+        if (r->count && r->window >= r->count) {
+            r->capped = 1;
             cl_hold_window(a, 1); /* credit already covers every message wanted */
+        }
+    } else if (r->capped) {
+        cl_hold_window(a, 1); /* a resumed conn starts with normal grants */
     }
 }
 
@@ -187,9 +192,14 @@ static void on_deliver(cl_agent *a, const mbws_action *act)
     if (!r->count)
         return;
     /* Never let the limit pass the count: a message received after our
-     * DISCONNECT would be acknowledged (SES-7) and never printed. */
-    if (act->seq + r->window > r->count)
+     * DISCONNECT would be acknowledged (SES-7) and never printed. From here
+     * the core's own grants (acked + window) would pass it: hold them and
+     * grant exactly the count instead. */
+    if (act->seq + r->window > r->count && !r->capped) {
+        r->capped = 1;
         cl_hold_window(a, 1);
+        cl_grant(a, r->count);
+    }
     if (r->received >= r->count && cl_is_open(a))
         cl_disconnect(a);
 }
