@@ -21,7 +21,9 @@ suite certifies its own reference broker and echo client):
                                                              [MBWS_START_CMD]
 Build and run:
   --build-dir DIR      CMake build directory (default: build)
-  --no-build           use an existing build (with --peer or --build-dir)
+  --no-build           use an existing build (with --peer or --build-dir);
+                       without it, missing Debian packages are installed first
+                       (ci/install-deps.sh) and the suite is built
   --peer PATH          the mbws-peer binary (default: DIR/peer/mbws-peer)
   --report-dir DIR     reports go to DIR/<run-id>/ (default: reports)
   --run-id ID          run directory name   [MBWS_RUN_ID, default: a timestamp]
@@ -71,6 +73,8 @@ fi
 [ -n "$peer" ] || peer=$build_dir/peer/mbws-peer
 
 if [ "$build" = 1 ]; then
+    # A fresh Debian machine has none of the dependencies: install what is missing.
+    "$here/install-deps.sh"
     echo "== building the suite in $build_dir"
     cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)"
