@@ -94,7 +94,14 @@ def start_echo(url, subprotocol, encoding, addr_in, addr_out):
                             text=True, env=env)
 
 
-def stop(proc, sig=signal.SIGTERM, timeout=10):
+def stop(proc, sig=signal.SIGTERM, timeout=10, grace=0):
+    """Waits up to grace seconds for proc to exit by itself, then signals it
+    and waits; returns the exit status (negative: killed by that signal)."""
+    if grace:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
     if proc.poll() is None:
         proc.send_signal(sig)
         try:
