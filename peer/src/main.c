@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "mbws_fault.h"
 
 #ifndef MBWS_VERSION
 #define MBWS_VERSION "dev"
@@ -18,6 +19,7 @@ static const struct {
     {"echo", cmd_echo, "run the echo client of profile section 12 (from MBWS_* variables)"},
     {"bench", cmd_bench, "measure a broker: message rate and latency against raw WebSocket"},
     {"run", cmd_run, "execute conformance cases against a broker or a client"},
+    {"faults", cmd_faults, "list the faults broker, client and echo inject with --fault NAME"},
 };
 
 static void usage(FILE *out)
@@ -45,8 +47,17 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int sub_argc = argc - 1;
+            char **sub_argv = argv + 1;
+            /* --fault belongs to the roles of the reference peer only */
+            unsigned role = !strcmp(argv[1], "broker") ? MBWS_FAULT_BROKER
+                            : (!strcmp(argv[1], "client") || !strcmp(argv[1], "echo")) ? MBWS_FAULT_CLIENT
+                                                                                      : 0;
+            if (role && take_fault_option(&sub_argc, sub_argv, role) != 0)
+                return 2;
+            return commands[i].fn(sub_argc, sub_argv);
+        }
     fprintf(stderr, "mbws-peer: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,0 +1,49 @@
+/* Fault injection: deliberate, named violations of one requirement each.
+ *
+ * The reference peer runs correct by default. `mbws-peer broker|client|echo
+ * --fault NAME` switches on one fault, so the suite can prove that some case
+ * catches it (docs/faults.md). The switch is process-wide on purpose: a fault
+ * is chosen once at start-up and the hooks stay one cheap test each. */
+#ifndef MBWS_FAULT_H
+#define MBWS_FAULT_H
+
+#include <stdbool.h>
+
+/* Which role a fault applies to (a fault may apply to both). */
+#define MBWS_FAULT_BROKER 1u
+#define MBWS_FAULT_CLIENT 2u /* the reference client and the echo client */
+#define MBWS_FAULT_BOTH 3u
+
+/* Every fault is one line of a .def file:
+ *   MBWS_FAULT(ID, "name", roles, "REQ-N", "what the faulty peer does") */
+enum mbws_fault_id {
+    MBWS_FAULT_NONE = 0,
+#define MBWS_FAULT(id, name, roles, req, what) MBWS_FAULT_##id,
+#include "mbws_faults_wire.def"
+#include "mbws_faults_session.def"
+#undef MBWS_FAULT
+    MBWS_FAULT_COUNT
+};
+
+struct mbws_fault_info {
+    const char *name;        /* command-line name, lower case with '-' */
+    unsigned roles;          /* MBWS_FAULT_BROKER | MBWS_FAULT_CLIENT */
+    const char *requirement; /* the one requirement ID it breaks */
+    const char *what;        /* one line: the faulty behaviour */
+};
+
+/* The table, indexed by enum mbws_fault_id (entry 0 is "none"). */
+extern const struct mbws_fault_info mbws_fault_table[MBWS_FAULT_COUNT];
+
+/* The active fault (MBWS_FAULT_NONE by default). */
+extern enum mbws_fault_id mbws_fault_active;
+
+static inline bool mbws_fault_on(enum mbws_fault_id id)
+{
+    return mbws_fault_active == id;
+}
+
+/* Looks a fault up by name; MBWS_FAULT_NONE when unknown. */
+enum mbws_fault_id mbws_fault_by_name(const char *name);
+
+#endif

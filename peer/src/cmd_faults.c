@@ -1,0 +1,110 @@
+/* mbws-peer faults: lists the injectable faults (docs/faults.md), and the
+ * --fault option that broker, client and echo accept (taken off argv here,
+ * before the command parses its own options). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "mbws_fault.h"
+
+static const char *roles_name(unsigned roles)
+{
+    return roles == MBWS_FAULT_BOTH ? "both" : roles == MBWS_FAULT_BROKER ? "broker" : "client";
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", (unsigned)(unsigned char)*s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+int cmd_faults(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: mbws-peer faults [--json]\n\n"
+                   "Lists the faults that 'mbws-peer broker|client|echo --fault NAME' injects.\n"
+                   "Each makes the peer break exactly one requirement of the profile, so the\n"
+                   "conformance suite can show that some case catches it (docs/faults.md).\n"
+                   "role 'client' covers the reference client and the echo client.\n\n"
+                   "  --json   one JSON array: [{\"name\", \"roles\", \"requirement\", \"what\"}]\n");
+            return 0;
+        } else {
+            fprintf(stderr, "mbws-peer faults: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (json)
+        putchar('[');
+    for (int i = 1; i < MBWS_FAULT_COUNT; i++) {
+        const struct mbws_fault_info *f = &mbws_fault_table[i];
+        if (!json) {
+            printf("%-32s %-6s %-7s %s\n", f->name, roles_name(f->roles), f->requirement, f->what);
+            continue;
+        }
+        printf("%s\n {\"name\": ", i > 1 ? "," : "");
+        json_string(f->name);
+        printf(", \"roles\": ");
+        printf(f->roles == MBWS_FAULT_BOTH ? "[\"broker\", \"client\"]"
+               : f->roles == MBWS_FAULT_BROKER ? "[\"broker\"]" : "[\"client\"]");
+        printf(", \"requirement\": ");
+        json_string(f->requirement);
+        printf(", \"what\": ");
+        json_string(f->what);
+        putchar('}');
+    }
+    if (json)
+        printf("\n]\n");
+    return 0;
+}
+
+int take_fault_option(int *argc, char **argv, unsigned role)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *name = NULL;
+        if (!strcmp(argv[i], "--fault")) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "mbws-peer %s: --fault needs a NAME (see 'mbws-peer faults')\n", argv[0]);
+                return -1;
+            }
+            name = argv[++i];
+        } else if (!strncmp(argv[i], "--fault=", 8)) {
+            name = argv[i] + 8;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        enum mbws_fault_id id = mbws_fault_by_name(name);
+        if (id == MBWS_FAULT_NONE) {
+            fprintf(stderr, "mbws-peer %s: unknown fault '%s' (see 'mbws-peer faults')\n", argv[0], name);
+            return -1;
+        }
+        if (!(mbws_fault_table[id].roles & role)) {
+            fprintf(stderr, "mbws-peer %s: fault '%s' applies to the %s only\n", argv[0], name,
+                    roles_name(mbws_fault_table[id].roles));
+            return -1;
+        }
+        if (mbws_fault_active != MBWS_FAULT_NONE && mbws_fault_active != id) {
+            fprintf(stderr, "mbws-peer %s: one --fault at a time\n", argv[0]);
+            return -1;
+        }
+        mbws_fault_active = id;
+        fprintf(stderr, "mbws-peer %s: FAULT INJECTED: %s (breaks %s: %s)\n", argv[0], name,
+                mbws_fault_table[id].requirement, mbws_fault_table[id].what);
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
