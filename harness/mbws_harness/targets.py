@@ -183,8 +183,12 @@ def parse_port(line):
 class BundledBroker:
     """The reference broker on 127.0.0.1 port 0, stopped by PID."""
 
-    def __init__(self, argv_prefix, log_path, start_timeout=15.0):
-        self.argv = list(argv_prefix) + ["broker", "--listen", "127.0.0.1:0"]
+    def __init__(self, argv_prefix, log_path, start_timeout=15.0, extra_args=()):
+        # extra_args go after the suite's own options (sensitivity.py: --fault NAME)
+        # --queue-bound below the credit (256): cases can fill an address until the
+        # broker legitimately holds its window (BRK-6), making FLOW-3 conclusive.
+        self.argv = list(argv_prefix) + ["broker", "--listen", "127.0.0.1:0",
+                                         "--queue-bound", "64"] + list(extra_args)
         self.log_path = Path(log_path)
         self.start_timeout = start_timeout
         self.proc = None
