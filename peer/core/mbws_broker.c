@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mbws_fault.h"
 #include "mbws_layout.h"
 
 struct baddr;
@@ -260,6 +261,13 @@ void mbws_broker_session_end(mbws_bsess *s)
     for (mbws_bmsg *m = rev, *nx; m; m = nx) {
         nx = m->next;
         struct baddr *a = m->addr;
+        if (mbws_fault_on(MBWS_FAULT_BRK_NO_REQUEUE)) { /* lost instead of requeued */
+            a->held--;
+            b->nmsgs--;
+            addr_mark(b, a);
+            free(m);
+            continue;
+        }
         m->seq = 0;
         m->next = a->head;
         a->head = m;
@@ -320,6 +328,10 @@ int mbws_broker_publish(mbws_bsess *s, const char *address, size_t alen, const v
     struct baddr *a = addr_get(b, address, alen);
     if (!a)
         return -1;
+    if (a->nsubs == 0 && mbws_fault_on(MBWS_FAULT_BRK_DROP_UNROUTED)) {
+        addr_maybe_free(b, a);
+        return 0;
+    }
     mbws_bmsg *m = malloc(sizeof *m + clen + blen);
     if (!m || note_publisher(s, a)) {
         free(m);
@@ -336,11 +348,16 @@ int mbws_broker_publish(mbws_bsess *s, const char *address, size_t alen, const v
         memcpy(m->data, ctype, clen);
     if (blen)
         memcpy(m->data + m->ctype_len, body, blen);
-    if (a->tail)
-        a->tail->next = m;
-    else
+    if (a->head && mbws_fault_on(MBWS_FAULT_BRK_LIFO)) {
+        m->next = a->head; /* pushed to the front */
         a->head = m;
-    a->tail = m;
+    } else {
+        if (a->tail)
+            a->tail->next = m;
+        else
+            a->head = m;
+        a->tail = m;
+    }
     a->queued++;
     a->held++;
     b->nmsgs++;
@@ -450,6 +467,8 @@ static void pump_addr(mbws_broker *b, struct baddr *a)
     while (a->head && a->nsubs) {
         mbws_bmsg *m = a->head;
         struct bsub *u = a->last && a->last->next ? a->last->next : a->subs_head;
+        if (mbws_fault_on(MBWS_FAULT_BRK_FIRST_SUBSCRIPTION_ONLY))
+            u = a->subs_head; /* no turns: the first eligible one always wins */
         struct bsub *served = NULL;
         uint64_t seq = 0;
         for (size_t i = 0; i < a->nsubs; i++) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_fault.h"
 
 void mbws_conn_config_default(mbws_conn_config *cfg, enum mbws_role role)
 {
@@ -168,9 +169,11 @@ static void conn_finalize(mbws_conn *c, int peer_code, uint64_t now)
         conn_end_session(c, MBWS_END_ERROR); /* ERR-2 */
     else if (c->disc_seen || s->disconnecting)
         conn_end_session(c, MBWS_END_DISCONNECT); /* SES-7 */
-    else if (conn_is_client(c) && peer_code == MBWS_CLOSE_TAKEOVER)
+    else if (conn_is_client(c) && peer_code == MBWS_CLOSE_TAKEOVER &&
+             !mbws_fault_on(MBWS_FAULT_CLIENT_RESUME_AFTER_TAKEOVER))
         conn_end_session(c, MBWS_END_TAKEOVER); /* RES-7 */
-    else if (c->cfg.subprotocol == MBWS_SP_MBLWS)
+    else if (c->cfg.subprotocol == MBWS_SP_MBLWS ||
+             (!conn_is_client(c) && mbws_fault_on(MBWS_FAULT_RES_DROP_ON_LOSS)))
         conn_end_session(c, MBWS_END_CLOSED); /* RES-9 */
     else
         conn_detach_session(c, now);
@@ -203,6 +206,8 @@ void mbws_conn_start(mbws_conn *c, uint64_t now)
     } else {
         c->state = MBWS_CS_AWAIT_CONNECT;
         c->t_connect = now + MBWS_CONNECT_TIMEOUT_MS;
+        if (mbws_fault_on(MBWS_FAULT_SES_NO_CONNECT_TIMEOUT))
+            c->t_connect = NO_DEADLINE;
     }
 }
 
@@ -244,8 +249,8 @@ uint64_t mbws_conn_deadline(const mbws_conn *c)
 
 void mbws_conn_flush(mbws_conn *c, uint64_t now)
 {
-    if (c->t_ack != NO_DEADLINE)
-        conn_ack_now(c, now);
+    if (c->t_ack != NO_DEADLINE && conn_ack_delay(c) == c->cfg.ack_delay_ms)
+        conn_ack_now(c, now); /* not when a fault holds ACKs back */
 }
 
 enum mbws_conn_state mbws_conn_state(const mbws_conn *c)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_fault.h"
 
 static uint64_t max64(uint64_t a, uint64_t b)
 {
@@ -34,8 +35,14 @@ static void resume_counters(mbws_conn *c, uint64_t peer_last_seq, uint64_t peer_
     mbws_session *s = c->s;
     session_ack_upto(s, c, peer_last_seq);
     s->out_wire = s->out_acked; /* everything above is resent */
+    if (mbws_fault_on(MBWS_FAULT_RES_NO_RESEND))
+        s->out_wire = s->out_sent_max;
     s->out_limit = max64(s->out_limit, peer_last_seq + peer_credit);
     s->in_limit = max64(s->in_limit, s->in_last_seq + c->cfg.credit);
+    if (mbws_fault_on(MBWS_FAULT_RES_LIMIT_RESET)) { /* the old limits forgotten */
+        s->out_limit = peer_last_seq + peer_credit;
+        s->in_limit = s->in_last_seq + c->cfg.credit;
+    }
     s->in_acked = max64(s->in_acked, s->in_last_seq); /* our last-seq acknowledged them */
 }
 
@@ -59,7 +66,8 @@ void conn_send_connect(mbws_conn *c, uint64_t now)
     mbws_session *s = c->s;
     mbws_frame f;
     mbws_frame_init(&f, MBWS_CONNECT);
-    mbws_frame_set_int(&f, MBWS_F_VERSION, MBWS_PROFILE_VERSION);
+    mbws_frame_set_int(&f, MBWS_F_VERSION, mbws_fault_on(MBWS_FAULT_CLIENT_CONNECT_VERSION_2)
+                                               ? 2 : MBWS_PROFILE_VERSION);
     mbws_frame_set_int(&f, MBWS_F_CREDIT, c->cfg.credit);
     mbws_frame_set_int(&f, MBWS_F_MAX_FRAME, c->own_max_frame);
     if (s->state == MBWS_SS_DETACHED && s->token_len > 0 &&
@@ -70,6 +78,12 @@ void conn_send_connect(mbws_conn *c, uint64_t now)
     }
     set_name(c, &f);
     conn_send_frame(c, &f);
+    if (mbws_fault_on(MBWS_FAULT_CLIENT_SEND_BEFORE_CONNECTED)) { /* a FLOW that changes nothing */
+        mbws_frame fl;
+        mbws_frame_init(&fl, MBWS_FLOW);
+        mbws_frame_set_int(&fl, MBWS_F_LIMIT, max64(s->in_limit, s->in_last_seq + c->cfg.credit));
+        conn_send_frame(c, &fl);
+    }
     c->state = MBWS_CS_AWAIT_CONNECTED;
 }
 
@@ -201,6 +215,8 @@ static void fresh(mbws_conn *c, const mbws_frame *f, uint64_t now)
         s->expiry_s = c->cfg.session_expiry_s;
     }
     s->out_limit = f->num[MBWS_F_CREDIT]; /* FLOW-1: client's last-seq is 0 */
+    if (s->out_limit == 0 && mbws_fault_on(MBWS_FAULT_FLOW_IGNORE_CREDIT))
+        s->out_limit = c->cfg.credit;
     s->in_limit = c->cfg.credit;
     attach(c, s);
     send_connected(c, 0);
@@ -224,15 +240,20 @@ void conn_on_connect(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, 
         return;
     }
     /* Step 9, in ERR-4's order: version, then resume 13, 12, 6. */
-    if (f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) {
+    if (f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION &&
+        !mbws_fault_on(MBWS_FAULT_SES_ACCEPT_ANY_VERSION)) {
         conn_fail(c, MBWS_E_VERSION, "unsupported version (SES-3)", 0, 0, enc, now);
         return;
     }
+    if (!mbws && mbws_fault_on(MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED))
+        has_session = 0;
     if (has_session && !mbws) {
         conn_fail(c, MBWS_E_RESUME_NOT_SUPPORTED, "no sessions on MBLWS.huawei.com (RES-9)", 0, 0,
                   enc, now);
         return;
     }
+    if (found == NULL && mbws_fault_on(MBWS_FAULT_RES_UNKNOWN_TOKEN_NEW_SESSION))
+        has_session = 0;
     if (has_session) {
         if (found == NULL || found->state == MBWS_SS_ENDED || found->disconnecting ||
             found->role != MBWS_ROLE_BROKER || (found->conn && found->conn->error_seen)) {

@@ -2,6 +2,7 @@
  * After the exchange only ACKs count (mbws_conn_recv.c); the close timers
  * run in mbws_conn_tick(). */
 #include "mbws_conn_internal.h"
+#include "mbws_fault.h"
 
 static void send_disconnect(mbws_conn *c)
 {
@@ -44,7 +45,8 @@ void conn_on_disconnect(mbws_conn *c, uint64_t now)
 {
     c->disc_seen = 1;
     c->s->disconnecting = 1;
-    ack_everything(c);
+    if (!mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK))
+        ack_everything(c);
     if (c->state == MBWS_CS_OPEN)
         send_disconnect(c); /* the reply; a crossing one counts as ours */
     c->state = MBWS_CS_DISC_DONE;

@@ -104,6 +104,7 @@ void conn_send_ack(mbws_conn *c, uint64_t seq);
 uint64_t conn_ack_value(const mbws_conn *c);
 void conn_ack_now(mbws_conn *c, uint64_t now);
 void conn_want_ack(mbws_conn *c, uint64_t now);
+uint32_t conn_ack_delay(const mbws_conn *c); /* cfg.ack_delay_ms unless a fault changes it */
 void conn_keep_window(mbws_conn *c, uint64_t now);
 void conn_flush_out(mbws_conn *c, uint64_t now);
 int conn_grant(mbws_conn *c, uint64_t limit);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_fault.h"
 
 /* States in which every frame is dropped unread. */
 static int ignoring(const mbws_conn *c)
@@ -36,7 +37,7 @@ int mbws_conn_check_size(mbws_conn *c, uint64_t octets_so_far, int is_text, uint
 {
     if (ignoring(c))
         return 1;
-    if (octets_so_far <= c->own_max_frame)
+    if (octets_so_far <= c->own_max_frame || mbws_fault_on(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED))
         return 0;
     /* SES-9; after a DISCONNECT exchange it is just ignored (SES-7). */
     if (c->state != MBWS_CS_DISC_DONE)
@@ -103,15 +104,21 @@ static void on_message(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc
     mbws_session *s = c->s;
     uint64_t seq = f->num[MBWS_F_SEQ];
     if (seq <= s->in_last_seq) { /* SEQ-3: not delivered again, re-ACKed */
+        if (mbws_fault_on(MBWS_FAULT_CLIENT_REDELIVER_RESENT) && c->resuming)
+            deliver(c, f); /* RES-8 broken: the resent copy is delivered again */
+        if (mbws_fault_on(MBWS_FAULT_SEQ_DUPLICATE_REDELIVERED)) {
+            deliver(c, f);
+            return;
+        }
         c->force_ack = 1;
         conn_want_ack(c, now);
         return;
     }
-    if (seq > s->in_last_seq + 1) {
+    if (seq > s->in_last_seq + 1 && !mbws_fault_on(MBWS_FAULT_SEQ_GAP_ACCEPTED)) {
         fail_on(c, f, MBWS_E_SEQUENCE, "gap in MESSAGE seq (SEQ-2)", enc, now);
         return;
     }
-    if (seq > s->in_limit) {
+    if (seq > s->in_limit && !mbws_fault_on(MBWS_FAULT_FLOW_LIMIT_UNCHECKED)) {
         fail_on(c, f, MBWS_E_CREDIT_EXCEEDED, "MESSAGE above the limit (FLOW-3)", enc, now);
         return;
     }
@@ -130,12 +137,15 @@ static void on_ack(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, in
     mbws_session *s = c->s;
     uint64_t seq = f->num[MBWS_F_SEQ];
     if (seq > s->out_sent_max) {
-        if (!quiet)
+        if (!quiet && !mbws_fault_on(MBWS_FAULT_ACK_BEYOND_UNCHECKED))
             fail_on(c, f, MBWS_E_INVALID_ACK, "ACK beyond the highest seq sent (ACK-3)", enc, now);
         return;
     }
-    if (seq <= s->out_acked)
-        return; /* stale */
+    if (seq <= s->out_acked) { /* stale */
+        if (!quiet && mbws_fault_on(MBWS_FAULT_ACK_STALE_ERROR))
+            fail_on(c, f, MBWS_E_INVALID_ACK, "stale ACK", enc, now);
+        return;
+    }
     session_ack_upto(s, c, seq);
     conn_disc_check_done(c, now);
 }
@@ -144,7 +154,7 @@ static void on_flow(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, u
 {
     mbws_session *s = c->s;
     uint64_t limit = f->num[MBWS_F_LIMIT];
-    if (limit < s->out_limit) {
+    if (limit < s->out_limit && !mbws_fault_on(MBWS_FAULT_FLOW_LOWER_ACCEPTED)) {
         fail_on(c, f, MBWS_E_FLOW, "FLOW lowers the limit (FLOW-2)", enc, now);
         return;
     }
@@ -205,6 +215,8 @@ static void dispatch_open(mbws_conn *c, const mbws_frame *f, enum mbws_encoding 
         on_error(c, f, now);
         break;
     default: /* a second CONNECT, or CONNECTED after CONNECTED (SES-5) */
+        if (f->type == MBWS_CONNECT && mbws_fault_on(MBWS_FAULT_SES_SECOND_CONNECT_IGNORED))
+            break;
         fail_on(c, f, MBWS_E_UNEXPECTED, "frame not allowed after the session started (SES-5)",
                 enc, now);
         break;
@@ -217,7 +229,8 @@ void mbws_conn_recv(mbws_conn *c, const uint8_t *data, size_t len, int is_text, 
         return;
     enum mbws_encoding enc = is_text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
     int after_exchange = c->state == MBWS_CS_DISC_DONE;
-    if (len > c->own_max_frame) { /* ERR-4 step 0: size */
+    if (len > c->own_max_frame && !mbws_fault_on(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED)) {
+        /* ERR-4 step 0: size */
         mbws_conn_check_size(c, len, is_text, now);
         return;
     }

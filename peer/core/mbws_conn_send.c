@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_fault.h"
 
 static int frame_allowed(const mbws_conn *c)
 {
@@ -37,6 +38,8 @@ int conn_send_frame_enc(mbws_conn *c, const mbws_frame *f, enum mbws_encoding en
 static enum mbws_encoding frame_encoding(const mbws_conn *c, const mbws_frame *f)
 {
     if (f->type == MBWS_MESSAGE && !mbws_utf8_valid(f->body.ptr, f->body.len))
+        return MBWS_ENC_BINARY;
+    if (!conn_is_client(c) && mbws_fault_on(MBWS_FAULT_SES_ALWAYS_BINARY))
         return MBWS_ENC_BINARY;
     return c->enc;
 }
@@ -120,12 +123,22 @@ void conn_ack_now(mbws_conn *c, uint64_t now)
     conn_keep_window(c, now);
 }
 
+uint32_t conn_ack_delay(const mbws_conn *c)
+{
+    if (mbws_fault_on(MBWS_FAULT_ACK_LATE) && !c->force_ack)
+        return 1500; /* breaks ACK-2 (SEQ-3 re-ACKs keep their time) */
+    if (mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK) && !conn_is_client(c))
+        return 500; /* within ACK-2: leaves room for a DISCONNECT to find ACKs owed */
+    return c->cfg.ack_delay_ms;
+}
+
 void conn_want_ack(mbws_conn *c, uint64_t now)
 {
-    if (c->cfg.ack_delay_ms == 0)
+    uint32_t delay = conn_ack_delay(c);
+    if (delay == 0)
         conn_ack_now(c, now);
-    else if (c->t_ack == NO_DEADLINE)
-        c->t_ack = now + c->cfg.ack_delay_ms;
+    else if (c->t_ack == NO_DEADLINE || now + delay < c->t_ack)
+        c->t_ack = now + delay;
 }
 
 static void send_flow(mbws_conn *c, uint64_t limit)
@@ -151,7 +164,8 @@ void conn_keep_window(mbws_conn *c, uint64_t now)
     (void)now;
     /* SES-7: the DISCONNECT initiator sends no FLOW; the receiver of one
      * sends nothing after its reply. */
-    if (c->s == NULL || c->state != MBWS_CS_OPEN || c->s->window_held)
+    if (c->s == NULL || c->state != MBWS_CS_OPEN || c->s->window_held ||
+        mbws_fault_on(MBWS_FAULT_FLOW_WINDOW_FROZEN))
         return;
     uint64_t target = c->s->in_acked + c->window;
     if (c->s->in_acked > 0 || c->cfg.credit > 0)
@@ -223,6 +237,8 @@ int mbws_conn_fits(const mbws_conn *c, const mbws_msg *m)
 {
     if (c->peer_max_frame == 0)
         return 0;
+    if (!conn_is_client(c) && mbws_fault_on(MBWS_FAULT_SES_SEND_ABOVE_MAX_FRAME))
+        return 1;
     mbws_frame f;
     msg_frame(c, m, &f);
     enum mbws_encoding enc;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_fault.h"
 
 mbws_session *session_create(enum mbws_role role, enum mbws_subprotocol sp)
 {
@@ -190,6 +191,8 @@ struct mbws_out_msg *session_out_add(mbws_session *s, const mbws_msg *m, uint64_
     o->has_sub = m->has_sub;
     o->sub = m->sub;
     o->tag = tag;
+    if (s->out_next_seq == 2 && mbws_fault_on(MBWS_FAULT_SEQ_SKIP))
+        s->out_next_seq++;
     o->seq = s->out_next_seq++;
     if (s->out_tail)
         s->out_tail->next = o;

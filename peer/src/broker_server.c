@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mbws_broker.h"
+#include "mbws_fault.h"
 #include "mbws_frame.h"
 #include "mbws_session.h"
 #include "transport_lws.h"
@@ -104,6 +105,8 @@ static uint64_t model_deliver(void *user, uint64_t sub, const mbws_bmsg *m)
     memset(&msg, 0, sizeof msg);
     msg.address = mbws_bmsg_address(m, &msg.address_len);
     msg.content_type = mbws_bmsg_ctype(m, &msg.content_type_len);
+    if (mbws_fault_on(MBWS_FAULT_BRK_DROP_CONTENT_TYPE))
+        msg.content_type = NULL;
     msg.body = mbws_bmsg_body(m, &msg.body_len);
     msg.sub = sub;
     msg.has_sub = 1;
@@ -224,6 +227,8 @@ static size_t new_token(void *app, char *buf, size_t cap)
     (void)app;
     if (cap < sizeof rnd + 1)
         return 0;
+    if (mbws_fault_on(MBWS_FAULT_RES_REUSED_TOKEN))
+        return (size_t)snprintf(buf, cap, "%s", "fault-reused-token");
     int fd = open("/dev/urandom", O_RDONLY);
     if (fd < 0 || read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
         if (fd >= 0)
@@ -311,7 +316,7 @@ static void drain(bconn *c)
                 old->bs = NULL;
             }
             old->closing_code = MBWS_CLOSE_TAKEOVER;
-            if (old->tp)
+            if (old->tp && !mbws_fault_on(MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
                 tp_close(old->tp, MBWS_CLOSE_TAKEOVER);
             conn_inert(old, MBWS_CLOSE_TAKEOVER);
             break;
@@ -381,7 +386,7 @@ static void drain(bconn *c)
             }
             break;
         case MBWS_ACT_UNSUBSCRIBE:
-            if (bs && bs->q)
+            if (bs && bs->q && !mbws_fault_on(MBWS_FAULT_BRK_UNSUBSCRIBE_IGNORED))
                 mbws_broker_unsubscribe(bs->q, a.sub);
             break;
         case MBWS_ACT_WRITABLE:
@@ -490,7 +495,8 @@ static void ev_open(tp_conn *t)
         b->conns->prev = c;
     b->conns = c;
     b->nconns++;
-    tp_set_max_message(t, (size_t)b->cfg.max_frame);
+    if (!mbws_fault_on(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED)) /* else: no limit at all */
+        tp_set_max_message(t, (size_t)b->cfg.max_frame);
     blog(c, "open (%s)", tp_conn_subprotocol(t), 0);
     mbws_conn_start(c->mc, tp_now_ms());
     drain(c);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mbws_fault.h"
+
 struct cl_agent {
     tp_ctx *t;
     cl_config cfg;
@@ -267,6 +269,10 @@ static void ev_closed(tp_conn *c, int opened, int peer_code)
         return;
     }
     enum mbws_session_state st = mbws_session_state(a->s);
+    if (st == MBWS_SS_DETACHED && mbws_fault_on(MBWS_FAULT_ECHO_NO_RESUME)) {
+        finish(a, CL_LOST); /* ECHO-2 broken: gives up instead of resuming */
+        return;
+    }
     if (st == MBWS_SS_DETACHED) {
         /* RES-8: resume within session-expiry; first try soon (ECHO-2). */
         mbws_session_info si;

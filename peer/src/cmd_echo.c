@@ -9,6 +9,7 @@
 
 #include "client_agent.h"
 #include "commands.h"
+#include "mbws_fault.h"
 
 typedef struct echo_run {
     const char *in, *out;
@@ -45,7 +46,8 @@ static void on_deliver(cl_agent *a, const mbws_action *act)
 {
     echo_run *r = cl_user(a);
     uint64_t seq = act->seq; /* act's pointers are only valid until the next drain */
-    int rc = cl_publish(a, r->out, act->has_content_type ? act->content_type.ptr : NULL,
+    int keep_ct = act->has_content_type && !mbws_fault_on(MBWS_FAULT_ECHO_DROP_CONTENT_TYPE);
+    int rc = cl_publish(a, r->out, keep_ct ? act->content_type.ptr : NULL,
                         act->content_type.len, act->body.ptr, act->body.len, seq);
     if (rc == MBWS_CMD_OK) {
         r->echoed++;
@@ -117,6 +119,8 @@ int cmd_echo(int argc, char **argv)
         status = cl_status(a);
         if (status < 0)
             status = 1;
+        if (status == CL_ERROR && mbws_fault_on(MBWS_FAULT_ECHO_EXIT_0_AFTER_ERROR))
+            status = 0;
     } else {
         fprintf(stderr, "echo: bad MBWS_URL '%s'\n", url);
         status = 2;
