@@ -4,9 +4,12 @@
 
 #include <libwebsockets.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "mbws_fault.h"
 
 _Static_assert(sizeof(lws_sorted_usec_list_t) <= sizeof(((tp_timer *)0)->sul),
                "tp_timer.sul too small for lws_sorted_usec_list_t");
@@ -141,13 +144,50 @@ static const char *pick_subprotocol(tp_ctx *t, const char *offer)
     return NULL;
 }
 
+/* broker-select-last-subprotocol fault (breaks WS-2): reverse the offered
+ * list in place (same length, padded with spaces), so that libwebsockets'
+ * first-match selection, which runs after this callback, takes the last. */
+static void reverse_offer(struct lws *wsi)
+{
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
+    char *h = lws_hdr_simple_ptr(wsi, WSI_TOKEN_PROTOCOL);
+    char copy[512];
+    size_t start[16], len[16], n = 0, at = 0;
+    if (!h || total <= 0 || total >= (int)sizeof copy ||
+        lws_hdr_fragment_length(wsi, WSI_TOKEN_PROTOCOL, 0) != total)
+        return;
+    memcpy(copy, h, (size_t)total);
+    for (size_t i = 0; i < (size_t)total && n < 16;) {
+        while (i < (size_t)total && strchr(", \t", copy[i]))
+            i++;
+        size_t j = i;
+        while (j < (size_t)total && !strchr(", \t", copy[j]))
+            j++;
+        if (j > i) {
+            start[n] = i;
+            len[n++] = j - i;
+        }
+        i = j;
+    }
+    for (size_t k = n; k-- > 0;) {
+        if (at)
+            h[at++] = ',';
+        memcpy(h + at, copy + start[k], len[k]);
+        at += len[k];
+    }
+    memset(h + at, ' ', (size_t)total - at);
+}
+
 static int refuse_upgrade(struct lws *wsi, tp_ctx *t)
 {
     char offer[512] = "";
     if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
         lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
-    if (pick_subprotocol(t, offer))
+    if (pick_subprotocol(t, offer)) {
+        if (mbws_fault_on(MBWS_FAULT_WS_SELECT_LAST))
+            reverse_offer(wsi);
         return 0;
+    }
     /* WS-2: refuse the upgrade with an HTTP status of 400 or higher. The
      * response is written here because lws_return_http_status() would
      * answer HTTP/1.0 before the request version is parsed. */
@@ -276,6 +316,24 @@ static int on_writeable(tp_conn *c, struct lws *wsi)
     return 0;
 }
 
+/* WS-3: libwebsockets 4.1 fails a client handshake whose 101 names a
+ * subprotocol we did not offer ("HS: PROTOCOL malformed") and drops the TCP
+ * connection. Apart from that name the 101 was valid, so the WebSocket
+ * connection is open on the wire: send the masked Close 1002 ourselves before
+ * lws closes the socket (plain TCP only: under TLS the raw socket is lws's). */
+static void close_unoffered_subprotocol(struct lws *wsi)
+{
+    if (lws_is_ssl(wsi))
+        return;
+    unsigned char f[8] = {0x88, 0x82}; /* FIN + Close, masked, 2 octets */
+    if (lws_get_random(lws_get_context(wsi), f + 2, 4) != 4)
+        return;
+    f[6] = (unsigned char)(0x03 ^ f[2]); /* 1002 = 0x03EA */
+    f[7] = (unsigned char)(0xEA ^ f[3]);
+    if (send(lws_get_socket_fd(wsi), f, sizeof f, MSG_NOSIGNAL) != (ssize_t)sizeof f)
+        fprintf(stderr, "close 1002 for an unoffered subprotocol not sent\n");
+}
+
 static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
@@ -345,6 +403,8 @@ static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (in && !strcmp(in, "HS: PROTOCOL malformed"))
+            close_unoffered_subprotocol(wsi);
         if (c) {
             fprintf(stderr, "connection to %s failed: %s\n", c->peer,
                     in ? (const char *)in : "unknown error");
