@@ -6,16 +6,19 @@
 #include <string.h>
 
 #include "mbws_codec_internal.h"
+#include "mbws_fault.h"
 
 static uint16_t be16(const uint8_t *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static uint64_t be64(const uint8_t *p)
+/* Big-endian value of p[0..n); longer values keep their last 8 octets
+ * (only reachable with the bin-int-any-length fault). */
+static uint64_t be_uint(const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < n; i++)
         v = (v << 8) | p[i];
     return v;
 }
@@ -25,17 +28,18 @@ static uint64_t be64(const uint8_t *p)
 static int take_field(const uint8_t *buf, size_t at, uint8_t id, const uint8_t *val, size_t vlen,
                       mbws_frame *out, mbws_error_info *err)
 {
-    if (mbws_frame_has(out, id))
+    if (mbws_frame_has(out, id) && !mbws_fault_on(MBWS_FAULT_FLD_DUPLICATES))
         return mbws_fail(err, MBWS_E_MALFORMED, "FLD-2", at, id, "field repeated");
     if (mbws_fields[id].kind == MBWS_KIND_INT) {
-        if (vlen != MBWS_INT_LEN)
+        if (vlen != MBWS_INT_LEN && !mbws_fault_on(MBWS_FAULT_BIN_INT_ANY_LENGTH))
             return mbws_fail(err, MBWS_E_MALFORMED, "BIN-5", at, id,
                              "integer value is %zu octets, must be exactly 8", vlen);
-        mbws_frame_set_int(out, id, be64(val));
+        mbws_frame_set_int(out, id, be_uint(val, vlen));
         return 0;
     }
     size_t bad;
-    const char *why = mbws_string_problem(val, vlen, &bad);
+    const char *why =
+        mbws_string_problem_ex(val, vlen, &bad, mbws_fault_on(MBWS_FAULT_BIN_STRING_NUL));
     if (why)
         return mbws_fail(err, MBWS_E_MALFORMED, "BIN-6", (size_t)(val - buf) + bad, id, "%s", why);
     mbws_frame_set_str(out, id, val, vlen);
@@ -49,7 +53,7 @@ int mbws_decode_binary(const uint8_t *buf, size_t len, const mbws_decode_ctx *ct
     if (len < MBWS_BIN_PREFIX_LEN)
         return mbws_fail(err, MBWS_E_MALFORMED, "BIN-1", 0, 0,
                          "frame is %zu octets, shorter than the 4-octet prefix", len);
-    if (buf[1] != 0)
+    if (buf[1] != 0 && !mbws_fault_on(MBWS_FAULT_BIN_RESERVED_IGNORED))
         return mbws_fail(err, MBWS_E_MALFORMED, "BIN-2", 1, 0, "reserved octet is 0x%02x, must be 0",
                          buf[1]);
     size_t h = be16(buf + 2);
@@ -86,17 +90,23 @@ int mbws_decode_binary(const uint8_t *buf, size_t len, const mbws_decode_ctx *ct
         if (id <= MBWS_FIELD_MAX && ((listed >> id) & 1u) && step4_code == 0) {
             step4_code = take_field(buf, at, id, buf + vat, vlen, out, step4);
             pos.field[id] = at;
+        } else if ((id == 0 || id > MBWS_FIELD_MAX) && step4_code == 0 &&
+                   mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
+            step4_code = mbws_fail(step4, MBWS_E_MALFORMED, "FLD-3", at, 0, "unknown field 0x%02x", id);
         }
         at = vat + vlen;
     }
 
     /* Step 2: frame type. */
     if (td == NULL)
-        return mbws_fail(err, MBWS_E_UNKNOWN_TYPE, "FLD-4", 0, 0, "unknown frame type code 0x%02x",
+        return mbws_fail(err,
+                         mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_TYPE_MALFORMED) ? MBWS_E_MALFORMED
+                                                                              : MBWS_E_UNKNOWN_TYPE,
+                         "FLD-4", 0, 0, "unknown frame type code 0x%02x",
                          type);
     /* Step 3: body. */
     if (hend < len) {
-        if (!td->may_have_body)
+        if (!td->may_have_body && !mbws_fault_on(MBWS_FAULT_BIN_BODY_ANY))
             return mbws_fail(err, MBWS_E_MALFORMED, "BIN-7", hend, 0,
                              "%s carries a body of %zu octets; only MESSAGE may", td->name,
                              len - hend);

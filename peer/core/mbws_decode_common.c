@@ -44,6 +44,11 @@ uint16_t mbws_listed_mask(unsigned type, const mbws_decode_ctx *ctx)
 
 const char *mbws_string_problem(const uint8_t *p, size_t len, size_t *bad)
 {
+    return mbws_string_problem_ex(p, len, bad, 0);
+}
+
+const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, int allow_nul)
+{
     *bad = 0;
     if (len == 0)
         return "empty string value (must be 1 to 65535 octets)";
@@ -52,7 +57,7 @@ const char *mbws_string_problem(const uint8_t *p, size_t len, size_t *bad)
         return "string value longer than 65535 octets";
     }
     for (size_t i = 0; i < len; i++) {
-        if (p[i] == 0x00) {
+        if (p[i] == 0x00 && !allow_nul) {
             *bad = i;
             return "NUL in string value";
         }

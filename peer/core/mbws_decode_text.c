@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mbws_codec_internal.h"
+#include "mbws_fault.h"
 
 /* TXT-5: digits only, no sign, spaces or leading zeros, at most 2^64-1.
  * Returns NULL when good, else why, with *bad the offending index. */
@@ -14,7 +15,7 @@ static const char *parse_uint(const uint8_t *p, size_t n, uint64_t *v, size_t *b
     *bad = 0;
     if (n == 0)
         return "empty integer value";
-    if (p[0] == '0' && n > 1) {
+    if (p[0] == '0' && n > 1 && !mbws_fault_on(MBWS_FAULT_TXT_LEADING_ZEROS)) {
         return "integer value with a leading zero";
     }
     uint64_t acc = 0;
@@ -35,7 +36,7 @@ static const char *parse_uint(const uint8_t *p, size_t n, uint64_t *v, size_t *b
 static int take_field(const uint8_t *buf, size_t line, uint8_t id, const uint8_t *val, size_t vlen,
                       mbws_frame *out, mbws_error_info *err)
 {
-    if (mbws_frame_has(out, id))
+    if (mbws_frame_has(out, id) && !mbws_fault_on(MBWS_FAULT_FLD_DUPLICATES))
         return mbws_fail(err, MBWS_E_MALFORMED, "FLD-2", line, id, "field repeated");
     size_t bad;
     const char *why;
@@ -71,12 +72,17 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
     /* Step 0 (WebSocket layer): the whole frame must be UTF-8 (WS-6). */
     size_t bad = mbws_utf8_prefix(buf, len);
     if (bad != len)
-        return mbws_fail(err, MBWS_E_WS_INVALID_UTF8, "WS-6", bad, 0,
+        return mbws_fail(err,
+                         mbws_fault_on(MBWS_FAULT_WS_UTF8_AS_MALFORMED) ? MBWS_E_MALFORMED
+                                                                        : MBWS_E_WS_INVALID_UTF8,
+                         "WS-6", bad, 0,
                          "text frame is not valid UTF-8 (close 1007)");
 
     /* Step 1: structure. The type line is judged in step 2. */
     const uint8_t *lf = memchr(buf, '\n', len);
     size_t tl_end = lf ? (size_t)(lf - buf) : len;
+    if (lf && tl_end > 0 && buf[tl_end - 1] == '\r' && mbws_fault_on(MBWS_FAULT_TXT_CR_ALLOWED))
+        tl_end--; /* fault: CR LF taken as a line end */
     const uint8_t *cr = memchr(buf, '\r', tl_end);
     if (cr)
         return mbws_fail(err, MBWS_E_MALFORMED, "TXT-2", (size_t)(cr - buf), 0,
@@ -93,23 +99,27 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
     mbws_error_info step4_store, *step4 = err ? err : &step4_store;
     int step4_code = 0;
 
-    size_t at = tl_end + 1;
+    size_t at = (size_t)(lf - buf) + 1, body = 0;
     for (;;) {
         if (at >= len)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-4", len, 0,
                              "frame ends without the empty line that ends the header");
         lf = memchr(buf + at, '\n', len - at);
-        size_t end = lf ? (size_t)(lf - buf) : len;
-        cr = memchr(buf + at, '\r', end - at);
+        size_t end = lf ? (size_t)(lf - buf) : len, eol = end;
+        if (lf && eol > at && buf[eol - 1] == '\r' && mbws_fault_on(MBWS_FAULT_TXT_CR_ALLOWED))
+            eol--; /* fault: CR LF taken as a line end */
+        cr = memchr(buf + at, '\r', eol - at);
         if (cr)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-2", (size_t)(cr - buf), 0,
                              "CR in the header");
         if (lf == NULL)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-4", len, 0,
                              "frame ends inside a header line, without the empty line");
-        if (end == at)
+        if (eol == at) {
+            body = end + 1;
             break; /* the empty line: header ends (TXT-4) */
-        const uint8_t *colon = memchr(buf + at, ':', end - at);
+        }
+        const uint8_t *colon = memchr(buf + at, ':', eol - at);
         if (colon == NULL)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-3", at, 0, "header line without ':'");
         size_t nlen = (size_t)(colon - (buf + at));
@@ -125,17 +135,18 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
         const struct mbws_field_desc *fd = mbws_field_by_name((const char *)buf + at, nlen);
         if (fd && ((listed >> fd->id) & 1u) && step4_code == 0) {
             const uint8_t *val = colon + 1;
-            step4_code = take_field(buf, at, fd->id, val, (size_t)(buf + end - val), out, step4);
+            step4_code = take_field(buf, at, fd->id, val, (size_t)(buf + eol - val), out, step4);
             pos.field[fd->id] = at;
+        } else if (!fd && step4_code == 0 && mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
+            step4_code = mbws_fail(step4, MBWS_E_MALFORMED, "FLD-3", at, 0, "unknown header name");
         }
         at = end + 1;
     }
     pos.header_end = at;
-    size_t body = at + 1;
 
     /* Step 2: frame type (TXT-1, FLD-4). */
     if (td == NULL) {
-        if (all_upper(buf, tl_end))
+        if (all_upper(buf, tl_end) && !mbws_fault_on(MBWS_FAULT_TXT_UNKNOWN_TYPE_MALFORMED))
             return mbws_fail(err, MBWS_E_UNKNOWN_TYPE, "TXT-1", 0, 0, "unknown frame type \"%.*s\"",
                              (int)(tl_end > 32 ? 32 : tl_end), (const char *)buf);
         return mbws_fail(err, MBWS_E_MALFORMED, "TXT-1", 0, 0,

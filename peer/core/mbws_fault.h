@@ -46,4 +46,9 @@ static inline bool mbws_fault_on(enum mbws_fault_id id)
 /* Looks a fault up by name; MBWS_FAULT_NONE when unknown. */
 enum mbws_fault_id mbws_fault_by_name(const char *name);
 
+/* 1 when the active fault makes the peer drop, silently, a frame the codec
+ * refused under rule (e.g. "BIN-1"): bin-short-frame-ignored,
+ * fld-missing-field-ignored, fld-direction-unchecked. */
+int mbws_fault_drops(const char *rule);
+
 #endif

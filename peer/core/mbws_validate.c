@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "mbws_codec_internal.h"
+#include "mbws_fault.h"
 
 /* Step 6 collects every value violation and reports the one earliest in
  * the frame, so the message points at the first fault a reader meets. */
@@ -44,7 +45,8 @@ static int token_char_ok(uint8_t c)
 static void value_rules(const mbws_frame *f, const struct mbws_field_pos *pos,
                         struct value_fault *vf)
 {
-    if (f->type == MBWS_MESSAGE && mbws_frame_has(f, MBWS_F_SEQ) && f->num[MBWS_F_SEQ] == 0)
+    if (f->type == MBWS_MESSAGE && mbws_frame_has(f, MBWS_F_SEQ) && f->num[MBWS_F_SEQ] == 0 &&
+        !mbws_fault_on(MBWS_FAULT_FLD_SEQ_ZERO))
         fault(vf, pos->field[MBWS_F_SEQ], "FLD-6", MBWS_F_SEQ, "MESSAGE seq must not be 0");
 
     if (mbws_frame_has(f, MBWS_F_SESSION)) {
@@ -53,7 +55,7 @@ static void value_rules(const mbws_frame *f, const struct mbws_field_pos *pos,
         if (s->len > MBWS_SESSION_TOKEN_MAX) {
             fault(vf, off + MBWS_SESSION_TOKEN_MAX, "FLD-8", MBWS_F_SESSION,
                   "session token is %zu octets, at most 64 allowed", s->len);
-        } else {
+        } else if (!mbws_fault_on(MBWS_FAULT_FLD_TOKEN_CHARSET)) {
             for (size_t i = 0; i < s->len; i++)
                 if (!token_char_ok(s->ptr[i])) {
                     fault(vf, off + i, "FLD-8", MBWS_F_SESSION,
@@ -78,10 +80,28 @@ static void value_rules(const mbws_frame *f, const struct mbws_field_pos *pos,
     }
 }
 
+/* Step 8: direction (FLD-5). */
+static int direction(const struct mbws_type_desc *td, const mbws_decode_ctx *ctx,
+                     mbws_error_info *err)
+{
+    if (ctx->sender != MBWS_ROLE_ANY) {
+        int wrong = (ctx->sender == MBWS_ROLE_CLIENT && td->dir == MBWS_DIR_B2C) ||
+                    (ctx->sender == MBWS_ROLE_BROKER && td->dir == MBWS_DIR_C2B);
+        if (wrong)
+            return mbws_fail(err, MBWS_E_UNEXPECTED, "FLD-5", 0, 0, "%s sent by a %s: it goes %s",
+                             td->name, ctx->sender == MBWS_ROLE_CLIENT ? "client" : "broker",
+                             td->dir == MBWS_DIR_C2B ? "client to broker" : "broker to client");
+    }
+    return MBWS_OK;
+}
+
 int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct mbws_field_pos *pos,
                   mbws_error_info *err)
 {
     const struct mbws_type_desc *td = mbws_type_by_code(f->type);
+    int rc;
+    if (mbws_fault_on(MBWS_FAULT_ERR_ORDER) && (rc = direction(td, ctx, err)) != MBWS_OK)
+        return rc; /* fault: step 8 before steps 5 to 7 */
 
     /* Step 5: required fields (FLD-1), judged with the values present. */
     for (unsigned id = 1; id <= MBWS_FIELD_MAX; id++)
@@ -100,7 +120,7 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
     if (mbws_frame_has(f, MBWS_F_ADDRESS)) {
         const mbws_bytes *a = &f->str[MBWS_F_ADDRESS];
         size_t off = (size_t)(a->ptr - pos->base);
-        if (a->len > MBWS_ADDRESS_MAX)
+        if (a->len > MBWS_ADDRESS_MAX && !mbws_fault_on(MBWS_FAULT_FLD_LONG_ADDRESS))
             return mbws_fail(err, MBWS_E_INVALID_ADDRESS, "FLD-7", off + MBWS_ADDRESS_MAX,
                              MBWS_F_ADDRESS, "address is %zu octets, at most 255 allowed", a->len);
         for (size_t i = 0; i < a->len; i++)
@@ -110,13 +130,5 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
     }
 
     /* Step 8: direction (FLD-5). */
-    if (ctx->sender != MBWS_ROLE_ANY) {
-        int wrong = (ctx->sender == MBWS_ROLE_CLIENT && td->dir == MBWS_DIR_B2C) ||
-                    (ctx->sender == MBWS_ROLE_BROKER && td->dir == MBWS_DIR_C2B);
-        if (wrong)
-            return mbws_fail(err, MBWS_E_UNEXPECTED, "FLD-5", 0, 0, "%s sent by a %s: it goes %s",
-                             td->name, ctx->sender == MBWS_ROLE_CLIENT ? "client" : "broker",
-                             td->dir == MBWS_DIR_C2B ? "client to broker" : "broker to client");
-    }
-    return MBWS_OK;
+    return direction(td, ctx, err);
 }
