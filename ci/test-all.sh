@@ -2,7 +2,9 @@
 # Installs the dependencies, builds every variant and runs every test:
 # unit tests (plain, under Valgrind, with clang, with ASan/UBSan), the
 # decoder fuzzer for a bounded time, the pytest suites (engine, peer,
-# harness) and the conformance suite against the reference peer.
+# harness), requirement coverage, the conformance suite against the reference
+# peer (three runs, identical verdicts, each under 60 s) and fault sensitivity
+# (every injected fault of the reference peer is caught by some case).
 # Usage: ci/test-all.sh [--fuzz-seconds N]
 set -uo pipefail
 
@@ -13,7 +15,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --fuzz-seconds) fuzz_seconds=$2; shift 2 ;;
     -h|--help)
-      sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
       echo "usage: ci/test-all.sh [--fuzz-seconds N]   (default 60)"
       exit 0 ;;
     *) echo "test-all: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -71,8 +73,10 @@ pytest_suites() {
   MBWS_PEER="$root/build/peer/mbws-peer" $PY -m pytest -q -p no:cacheprovider harness/tests
 }
 
-conformance_suite() {
-  harness/mbws-suite --peer "$root/build/peer/mbws-peer"
+# Three runs of the whole suite against the reference peer: every execution
+# passes (or is skipped in every run), verdicts identical, each run < 60 s.
+conformance_three_runs() {
+  $PY harness/repeat_check.py --peer "$root/build/peer/mbws-peer" --runs 3 --budget 60
 }
 
 stage install-deps ci/install-deps.sh || true
@@ -84,7 +88,9 @@ stage build-clang-and-unit-tests bash -c 'CC=clang ci/build.sh build-clang && ct
 stage sanitizers-asan-ubsan bash -c 'CC=clang ci/build.sh build-asan -DMBWS_SANITIZE=ON && ctest --test-dir build-asan --output-on-failure'
 stage fuzz-decoder-${fuzz_seconds}s fuzz_decoder
 stage pytest-engine-peer-harness pytest_suites
-stage conformance-vs-reference conformance_suite
+stage requirement-coverage $PY harness/coverage.py --check
+stage conformance-vs-reference-3-runs conformance_three_runs
+stage fault-sensitivity $PY harness/sensitivity.py --check --peer "$root/build/peer/mbws-peer"
 
 echo
 if [ "$failed" -ne 0 ]; then
