@@ -48,6 +48,10 @@ int mbws_conn_check_size(mbws_conn *c, uint64_t octets_so_far, int is_text, uint
 
 static void on_error(mbws_conn *c, const mbws_frame *f, uint64_t now)
 {
+    if (mbws_fault_on(MBWS_FAULT_ERR_ANSWER_ERROR)) { /* breaks ERR-3 */
+        conn_fail(c, MBWS_E_UNEXPECTED, "ERROR received", 0, 0, c->enc, now);
+        return;
+    }
     uint64_t code = f->num[MBWS_F_CODE];
     const mbws_bytes *t = &f->str[MBWS_F_TEXT];
     size_t tlen = mbws_frame_has(f, MBWS_F_TEXT) ? t->len : 0;
@@ -249,6 +253,8 @@ void mbws_conn_recv(mbws_conn *c, const uint8_t *data, size_t len, int is_text, 
         conn_close(c, MBWS_CLOSE_INVALID_UTF8, now);
         return;
     }
+    if (rc != MBWS_OK && mbws_fault_drops(ei.rule))
+        return; /* fault injection (docs/faults.md) */
     if (rc != MBWS_OK) {
         fail_on(c, &f, rc, ei.message, enc, now);
         return;

@@ -89,7 +89,8 @@ void conn_fail(mbws_conn *c, int code, const char *text, int has_seq, uint64_t s
         a->seq = seq;
     }
     c->error_seen = 1;
-    conn_close(c, MBWS_CLOSE_ERROR_BASE + code, now); /* ERR-1: at once */
+    conn_close(c, mbws_fault_on(MBWS_FAULT_ERR_CLOSE_1000) ? MBWS_CLOSE_NORMAL : MBWS_CLOSE_ERROR_BASE + code,
+               now); /* ERR-1: at once */
 }
 
 uint64_t conn_ack_value(const mbws_conn *c)
