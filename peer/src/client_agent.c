@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "client_agent.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,11 +151,24 @@ static void ev_closed(tp_conn *c, int opened, int peer_code);
 static void ev_batch_end(tp_conn *c);
 static const tp_events agent_events = {ev_open, ev_message, ev_too_large, ev_closed, ev_batch_end};
 
+static const char *lower_copy(const char *s, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < cap; i++)
+        buf[i] = (char)tolower((unsigned char)s[i]);
+    buf[i] = 0;
+    return buf;
+}
+
 static int connect_now(cl_agent *a)
 {
     a->ws3 = 0;
     a->our_close = 0;
-    a->tc = tp_connect(a->t, a->cfg.url, a->cfg.subprotocols, &agent_events, a);
+    char low[256]; /* client-offer-wrong-case fault: offer the names in lower case */
+    const char *sp = a->cfg.subprotocols;
+    if (mbws_fault_on(MBWS_FAULT_WS_OFFER_WRONG_CASE))
+        sp = lower_copy(sp, low, sizeof low);
+    a->tc = tp_connect(a->t, a->cfg.url, sp, &agent_events, a);
     return a->tc ? 0 : -1;
 }
 
@@ -187,7 +201,7 @@ static void ev_open(tp_conn *c)
 {
     cl_agent *a = tp_conn_user(c);
     const char *sp = tp_conn_subprotocol(c);
-    if (!offered(a, sp)) {
+    if (!offered(a, sp) && !(!*sp && mbws_fault_on(MBWS_FAULT_WS_IGNORE_MISSING_SP))) {
         fprintf(stderr, "%s: handshake response names %s%s%s: closing with 1002 (WS-3)\n",
                 a->cfg.label ? a->cfg.label : "client", *sp ? "subprotocol \"" : "no subprotocol",
                 sp, *sp ? "\", which we did not offer" : "");

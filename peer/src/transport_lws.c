@@ -41,6 +41,8 @@ struct tp_ctx {
     tp_conn *batch; /* connections that received in this loop turn */
     unsigned char *scratch; /* LWS_PRE + payload for direct writes */
     size_t scratch_cap;
+    struct lws *select_wsi;  /* broker-select-last-subprotocol fault: the name */
+    const char *select_name; /* announced to select_wsi's 101 */
 };
 
 struct tp_conn {
@@ -116,10 +118,12 @@ static void defer_fire(tp_timer *tm)
     conn_gone(tm->user);
 }
 
-/* WS-2: the first subprotocol the client offers that we support; NULL when
- * none. Names compare case-sensitively (WS-1). */
-static const char *pick_subprotocol(tp_ctx *t, const char *offer)
+/* WS-2: the first subprotocol the client offers that we support (the last
+ * with `last`: the broker-select-last-subprotocol fault); NULL when none.
+ * Names compare case-sensitively (WS-1). */
+static const char *pick_subprotocol(tp_ctx *t, const char *offer, int last)
 {
+    const char *found = NULL;
     char tok[128];
     const char *p = offer;
     while (*p) {
@@ -136,46 +140,41 @@ static const char *pick_subprotocol(tp_ctx *t, const char *offer)
             tok[m] = 0;
             for (int i = 1; t->protocols[i].name; i++)
                 if (strcmp(t->protocols[i].name, TP_CLIENT_PROTOCOL) &&
-                    !strcmp(t->protocols[i].name, tok))
-                    return t->protocols[i].name;
+                    !strcmp(t->protocols[i].name, tok)) {
+                    found = t->protocols[i].name;
+                    if (!last)
+                        return found;
+                }
         }
         p += n;
     }
-    return NULL;
+    return found;
 }
 
-/* broker-select-last-subprotocol fault (breaks WS-2): reverse the offered
- * list in place (same length, padded with spaces), so that libwebsockets'
- * first-match selection, which runs after this callback, takes the last. */
-static void reverse_offer(struct lws *wsi)
+/* broker-select-last-subprotocol fault (breaks WS-2): libwebsockets has
+ * bound the first supported name and written it as the last line of the 101
+ * (ADD_HEADERS comes right after it); rewrite that line with the last
+ * supported name, and remember it for the ESTABLISHED that follows. */
+static void select_last_fault(struct lws *wsi, tp_ctx *t, struct lws_process_html_args *args)
 {
-    int total = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
-    char *h = lws_hdr_simple_ptr(wsi, WSI_TOKEN_PROTOCOL);
-    char copy[512];
-    size_t start[16], len[16], n = 0, at = 0;
-    if (!h || total <= 0 || total >= (int)sizeof copy ||
-        lws_hdr_fragment_length(wsi, WSI_TOKEN_PROTOCOL, 0) != total)
+    static const char key[] = "\r\nSec-WebSocket-Protocol: ";
+    char offer[512] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
+        lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
+    const char *last = pick_subprotocol(t, offer, 1);
+    if (!last || !args || !args->p || args->p[-1] != '\n')
         return;
-    memcpy(copy, h, (size_t)total);
-    for (size_t i = 0; i < (size_t)total && n < 16;) {
-        while (i < (size_t)total && strchr(", \t", copy[i]))
-            i++;
-        size_t j = i;
-        while (j < (size_t)total && !strchr(", \t", copy[j]))
-            j++;
-        if (j > i) {
-            start[n] = i;
-            len[n++] = j - i;
-        }
-        i = j;
+    for (size_t k = sizeof key + 1; k < 128; k++) {
+        char *name = args->p - k + sizeof key - 1;
+        if (memcmp(args->p - k, key, sizeof key - 1) || memchr(name, '\r', k - sizeof key - 1))
+            continue;
+        int n = snprintf(name, (size_t)(args->p - name + args->max_len), "%s\r\n", last);
+        args->max_len -= (int)(name + n - args->p);
+        args->p = name + n;
+        t->select_wsi = wsi;
+        t->select_name = last;
+        return;
     }
-    for (size_t k = n; k-- > 0;) {
-        if (at)
-            h[at++] = ',';
-        memcpy(h + at, copy + start[k], len[k]);
-        at += len[k];
-    }
-    memset(h + at, ' ', (size_t)total - at);
 }
 
 static int refuse_upgrade(struct lws *wsi, tp_ctx *t)
@@ -183,11 +182,8 @@ static int refuse_upgrade(struct lws *wsi, tp_ctx *t)
     char offer[512] = "";
     if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
         lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
-    if (pick_subprotocol(t, offer)) {
-        if (mbws_fault_on(MBWS_FAULT_WS_SELECT_LAST))
-            reverse_offer(wsi);
+    if (pick_subprotocol(t, offer, 0))
         return 0;
-    }
     /* WS-2: refuse the upgrade with an HTTP status of 400 or higher. The
      * response is written here because lws_return_http_status() would
      * answer HTTP/1.0 before the request version is parsed. */
@@ -346,6 +342,10 @@ static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (t && in && !strcmp(in, "websocket"))
             return refuse_upgrade(wsi, t);
         return 0;
+    case LWS_CALLBACK_ADD_HEADERS:
+        if (t && mbws_fault_on(MBWS_FAULT_WS_SELECT_LAST))
+            select_last_fault(wsi, t, in);
+        return 0;
     case LWS_CALLBACK_HTTP:
         /* Not a WebSocket upgrade. */
         if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
@@ -362,7 +362,9 @@ static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->opened = 1;
         lws_set_opaque_user_data(wsi, c);
         const struct lws_protocols *p = lws_get_protocol(wsi);
-        snprintf(c->subprotocol, sizeof c->subprotocol, "%s", p && p->name ? p->name : "");
+        snprintf(c->subprotocol, sizeof c->subprotocol, "%s",
+                 t->select_wsi == wsi ? t->select_name : p && p->name ? p->name : "");
+        t->select_wsi = NULL;
         char ip[48] = "";
         lws_get_peer_simple(wsi, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "%s#%lu", ip, c->id);
