@@ -188,7 +188,10 @@ class BundledBroker:
         # --queue-bound below the credit (256): cases can fill an address until the
         # broker legitimately holds its window (BRK-6), making FLOW-3 conclusive.
         self.argv = list(argv_prefix) + ["broker", "--listen", "127.0.0.1:0",
-                                         "--queue-bound", "64"] + list(extra_args)
+                                         "--queue-bound", "64",
+                                         # session-expiry 2 s: cases can wait for a detached
+                                         # session to expire (RES-6) within the suite's budget
+                                         "--session-expiry", "2"] + list(extra_args)
         self.log_path = Path(log_path)
         self.start_timeout = start_timeout
         self.proc = None
