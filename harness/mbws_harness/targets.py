@@ -191,7 +191,10 @@ class BundledBroker:
                                          "--queue-bound", "64",
                                          # session-expiry 2 s: cases can wait for a detached
                                          # session to expire (RES-6) within the suite's budget
-                                         "--session-expiry", "2"] + list(extra_args)
+                                         "--session-expiry", "2",
+                                         # a binary string of 65532 octets (BIN-6) and a text one
+                                         # of 65535 (TXT-6) only fit in frames above 65536 octets
+                                         "--max-frame", "131072"] + list(extra_args)
         self.log_path = Path(log_path)
         self.start_timeout = start_timeout
         self.proc = None
