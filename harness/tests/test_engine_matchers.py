@@ -89,3 +89,22 @@ def test_undefined_variable_is_an_error(peer, standin, tmp_path):
     res = r.one()
     assert res["verdict"] == "error"
     assert "undefined variable 'no_such_var'" in res["reason"]
+
+
+@pytest.mark.parametrize("cond,verdict,words", [
+    ({"their_credit": {"eq": "${peer_credit}"}, "got_type": "MESSAGE"}, "pass", None),
+    ({"peer_acked": {"ge": 1}}, "pass", None),
+    ({"peer_acked": {"gt": 1}}, "fail", "peer_acked is 1"),
+    ({"never_set": {"present": True}}, "fail", "never_set is not set"),
+])
+def test_check(peer, standin, tmp_path, cond, verdict, words):
+    """check: a condition on variables that fails the step when it does not hold."""
+    doc = copy.deepcopy(BASE)
+    doc["steps"][8] = {"check": cond, "reason": "limit above ${peer_acked}"}
+    r = run_engine(peer, tmp_path, [write_case(tmp_path, doc)], "--target", standin + "/good", *ONE)
+    res = r.one()
+    assert res["verdict"] == verdict, res["reason"]
+    if words:
+        assert res["failed_step"]["path"] == "/steps/8"
+        assert words in res["failed_step"]["received"], res["failed_step"]
+        assert res["failed_step"]["expected"] == "limit above 1", res["failed_step"]

@@ -622,6 +622,7 @@ static const struct kinddef kinds[] = {
     {"repeat", v_int, {{"var", v_name}, {"steps", v_steps}}, "steps"},
     {"set", v_set, {{NULL, NULL}}, NULL},
     {"skip_if", v_cond, {{"reason", v_str}}, "reason"},
+    {"check", v_cond, {{"reason", v_str}}, NULL},
     {"mark", v_name, {{NULL, NULL}}, NULL},
 };
 
@@ -671,7 +672,7 @@ static int v_step(struct vctx *v, const cJSON *s)
     if (!kd)
         return fail(v, "a step needs one of: connect accept open_session accept_session send "
                        "send_raw send_tcp expect expect_ack expect_no_frame expect_close "
-                       "expect_pong ping close drop wait_ms expect_exit repeat set skip_if mark",
+                       "expect_pong ping close drop wait_ms expect_exit repeat set skip_if check mark",
                     NULL);
     if (n > 1)
         return fail(v, "a step has exactly one kind; this one has several", NULL);

@@ -321,6 +321,7 @@ static const struct {
     {"expect_exit", eng_step_expect_exit},
     {"set", eng_step_set},
     {"skip_if", eng_step_skip_if},
+    {"check", eng_step_check},
     {"mark", step_mark},
 };
 

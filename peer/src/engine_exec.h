@@ -98,6 +98,7 @@ enum eng_status eng_step_wait(eng_exec *ex, const cJSON *step, const cJSON *valu
 enum eng_status eng_step_expect_exit(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_set(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_check(eng_exec *ex, const cJSON *step, const cJSON *value);
 /* Does every {variable: matcher} of cond hold? 1, 0, or -1 (error in ex). */
 int eng_cond(eng_exec *ex, const cJSON *cond);
 

@@ -216,3 +216,44 @@ enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *v
     eng_value_free(&v);
     return ST_SKIP;
 }
+
+/* check: the condition must hold, else the step fails (a fact the case
+ * learnt earlier, e.g. a FLOW that may have arrived during another step). */
+enum eng_status eng_step_check(eng_exec *ex, const cJSON *step, const cJSON *value)
+{
+    int r = eng_cond(ex, value);
+    if (r < 0)
+        return ST_ERROR;
+    if (r)
+        return ST_OK;
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(step, "reason");
+    eng_value v = {0};
+    char err[200];
+    if (cJSON_IsString(why) && eng_subst_str(&ex->vars, why->valuestring, &v, err, sizeof err) == 0 &&
+        v.s)
+        snprintf(ex->expected, sizeof ex->expected, "%s", v.s);
+    else
+        snprintf(ex->expected, sizeof ex->expected, "the check's condition to hold");
+    eng_value_free(&v);
+    size_t o = 0;
+    ex->received[0] = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, value)
+    {
+        const eng_value *x = eng_vars_get(&ex->vars, m->string);
+        int n;
+        if (!x || x->type == EV_NONE)
+            n = snprintf(ex->received + o, sizeof ex->received - o, "%s%s is not set", o ? ", " : "",
+                         m->string);
+        else if (x->type == EV_INT)
+            n = snprintf(ex->received + o, sizeof ex->received - o, "%s%s is %llu", o ? ", " : "",
+                         m->string, (unsigned long long)x->n);
+        else
+            n = snprintf(ex->received + o, sizeof ex->received - o, "%s%s is \"%.*s\"", o ? ", " : "",
+                         m->string, (int)(x->slen > 200 ? 200 : x->slen), x->s);
+        if (n < 0 || (size_t)n >= sizeof ex->received - o)
+            break;
+        o += (size_t)n;
+    }
+    return ST_FAIL;
+}
