@@ -570,7 +570,7 @@ struct keydef {
 struct kinddef {
     const char *kind;
     vfn value;
-    struct keydef keys[14];
+    struct keydef keys[16];
     const char *required; /* a key that must be present, or NULL */
 };
 
@@ -597,11 +597,11 @@ static const struct kinddef kinds[] = {
      {{"conn", v_name}, {"fields", v_fields_send}, {"body", v_bytes}, {"encoding", v_encoding},
       {"opcode", v_opcode}, {"reserved", v_int}, {"header_len", v_int}, {"type_line", v_str},
       {"frame_size", v_int}, {"fragments", v_int}, {"ping_between", v_true_or_bytes},
-      {"hold", v_hold}, {"rsv", v_int}},
+      {"hold", v_hold}, {"rsv", v_int}, {"burst", v_bool}},
      NULL},
     {"send_raw", v_bytes,
      {{"conn", v_name}, {"opcode", v_opcode}, {"fragments", v_int},
-      {"ping_between", v_true_or_bytes}, {"hold", v_hold}, {"rsv", v_int}},
+      {"ping_between", v_true_or_bytes}, {"hold", v_hold}, {"rsv", v_int}, {"burst", v_bool}},
      NULL},
     {"send_tcp", v_bytes, {{"conn", v_name}}, NULL},
     {"expect", v_types,

@@ -43,6 +43,15 @@ static void flush(eng_exec *ex, eng_conn *c)
     while (c->ws.fd >= 0 && c->ws.wlen && ws_clock_ms() < until);
 }
 
+/* burst: the next step follows at once, with nothing read in between, so
+ * that a frame sent right after an offending one reaches the implementation
+ * before its ERROR and close can reach us (ERR-1: later frames are not
+ * acted on). */
+static int burst(const cJSON *step)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "burst"));
+}
+
 static int opcode_of(const cJSON *step, int dflt)
 {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(step, "opcode");
@@ -81,7 +90,7 @@ enum eng_status eng_step_send(eng_exec *ex, const cJSON *step, const cJSON *valu
     st = eng_deliver(ex, c, step, opcode_of(step, enc == MBWS_ENC_TEXT ? WS_OP_TEXT : WS_OP_BINARY), p,
                      len);
     free(p);
-    if (st == ST_OK)
+    if (st == ST_OK && !burst(step))
         flush(ex, c);
     return st;
 }
@@ -100,7 +109,7 @@ enum eng_status eng_step_send_raw(eng_exec *ex, const cJSON *step, const cJSON *
     st = eng_deliver(ex, c, step, opcode_of(step, cJSON_IsString(value) ? WS_OP_TEXT : WS_OP_BINARY),
                      p, len);
     free(p);
-    if (st == ST_OK)
+    if (st == ST_OK && !burst(step))
         flush(ex, c);
     return st;
 }
