@@ -75,7 +75,12 @@ def test_table_rows_and_escaping():
             sens.classify(sens.Fault("quiet", ("client",), "ECHO-1", "drops"), "client",
                           {"C-ECHO-001"}, [res("C-ECHO-001", "pass")])]
     md = sens.render_markdown(rows, "citing")
-    assert "do not edit" in md and "1 of 2 faults caught (1 of 2 fault x role runs)" in md
+    assert "do not edit" in md
+    assert "1 of 2 faults caught in every role they apply to (1 of 2 fault x role runs)" in md
+    # caught as a broker but not as a client: not counted as a caught fault
+    rows.append(sens.classify(FLOW, "client", set(), []))
+    assert sens.summary(rows) == ("0 of 2 faults caught in every role they apply to "
+                                  "(1 of 3 fault x role runs)")
     assert ("| `flow-over-limit` | broker | FLOW-3 | accepts MESSAGE \\| above the limit | "
             "B-FLOW-003 [all] | B-X-001 [MBWS-binary] (error) |") in md
     assert "| `quiet` | client | ECHO-1 | drops | **UNCAUGHT** | - |" in md
