@@ -190,8 +190,9 @@ def render_markdown(rows, mode, peer_version=""):
         "script starts the faulty peer (the bundled broker with the suite's options",
         "plus `--fault NAME`, or `mbws-peer echo --fault NAME` as the client under",
         "test) and runs " + ("every case of that role" if mode == "all" else
-                              "the cases of that role that cite the fault's requirement")
-        + " in every combination they list.",
+                              "the cases of that role that cite the fault's"),
+        ("" if mode == "all" else "requirement ") + "in every combination they list "
+        f"(mode `{mode}`{'' if mode == 'all' else '; `--all` runs every case of the role'}).",
         "A fault is **caught** when at least one case citing its requirement gets",
         "verdict `fail`; *caught by* lists those cases with the failing combinations",
         "(`all` = every combination the case ran). *Other failures* are failing",
