@@ -747,9 +747,9 @@ int eng_requirement_id_valid(const char *s)
     return 0;
 }
 
-static const char *const sections[] = {"handshake", "binary",   "text",         "fields",
-                                       "session",   "sequencing", "flow",       "continuation",
-                                       "broker",    "errors",   "echo",         "engine"};
+static const char *const sections[] = {"handshake", "binary", "text",         "fields", "session",
+                                       "sequencing", "acks",  "flow",         "continuation",
+                                       "broker",    "errors", "echo",         "engine"};
 
 static int id_valid(const char *s)
 {
@@ -818,7 +818,7 @@ static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
         if (!strcmp(sections[si], sec->valuestring))
             break;
     if (!cJSON_IsString(sec) || si == sizeof sections / sizeof sections[0])
-        return fail(v, "not a section (handshake binary text fields session sequencing flow "
+        return fail(v, "not a section (handshake binary text fields session sequencing acks flow "
                        "continuation broker errors echo engine)",
                     NULL);
     pop(v, o);
