@@ -39,6 +39,7 @@ static void usage(FILE *out)
             "                         are held back (default 100000; 0: unbounded)\n"
             "  --ack-delay MS         coalesce ACKs for up to MS ms (default 5, < 1000)\n"
             "  --verbose              log every frame sent and received\n"
+            "  --fault NAME           inject one deliberate violation ('mbws-peer faults')\n"
             "  --help                 this text\n\n"
             "A client that sends no CONNECT within 5 s gets ERROR 14 (SES-2).\n"
             "SIGINT or SIGTERM: DISCONNECT every session, close, exit 0.\n");

@@ -61,7 +61,8 @@ static void usage(FILE *out)
             "  --encoding E         binary or text (default binary)\n"
             "  --credit N           credit advertised in CONNECT (default 64)\n"
             "  --max-frame N        max-frame advertised (default 65536)\n"
-            "  --verbose            log every frame\n\n"
+            "  --verbose            log every frame\n"
+            "  --fault NAME         inject one deliberate violation ('mbws-peer faults')\n\n"
             "On MBWS.huawei.com a lost connection is resumed (RES-8) and no message is\n"
             "delivered twice. Exit status: 0 after a clean DISCONNECT, 1 after an\n"
             "ERROR, 3 connection lost (MBLWS), 4 taken over, 5 could not connect.\n");

@@ -32,7 +32,8 @@ static void usage(FILE *out)
             "Exit status: 0 after a DISCONNECT exchange; 1 after an ERROR; 3 after an\n"
             "abnormal loss on MBLWS; 4 after a takeover close (4100); 5 when the broker\n"
             "cannot be reached (or a resume fails before the session expires); 2 for\n"
-            "a handshake without an offered subprotocol (WS-3) or bad variables.\n");
+            "a handshake without an offered subprotocol (WS-3) or bad variables.\n"
+            "  --fault NAME      inject one deliberate violation ('mbws-peer faults')\n");
 }
 
 static void on_connected(cl_agent *a, int resumed)
