@@ -133,7 +133,8 @@ def main(argv=None):
               f"{' OVER THE BUDGET' if over else ''} (budget {args.budget:.0f} s), "
               f"{len(verdicts)} executions: "
               + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-              + f", exit {proc.returncode}; report {results.parent}", flush=True)
+              + f", exit {proc.returncode}, load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} cores; report {results.parent}", flush=True)
         if over:
             failures.append(f"run {i} took {wall:.1f} s, over the budget of {args.budget:.0f} s")
         for p in engine_problems:
