@@ -117,7 +117,7 @@ def classify(fault, role, citing_ids, results, error=None, cases_run=0):
 
     caught: a case citing the requirement failed (verdict `fail`). An `error`
     never catches: it is a problem of the case or the environment."""
-    ran, caught, other = {}, {}, {}
+    ran, caught, other, skipped = {}, {}, {}, {}
     for r in results:
         case = r.get("case", "?")
         ran.setdefault(case, []).append(combo_of(r))
@@ -126,6 +126,8 @@ def classify(fault, role, citing_ids, results, error=None, cases_run=0):
             caught.setdefault(case, []).append(combo_of(r))
         elif verdict in ("fail", "error"):
             other.setdefault((case, verdict), []).append(combo_of(r))
+        elif verdict == "skip" and case in citing_ids:
+            skipped.setdefault(case, []).append(combo_of(r))
     if caught:
         status = "caught"
     elif not citing_ids:
@@ -142,6 +144,9 @@ def classify(fault, role, citing_ids, results, error=None, cases_run=0):
                       for c, v in sorted(caught.items())],
         "other_failures": [{"case": c, "verdict": vd, "combos": sorted(v), "of": len(ran.get(c, []))}
                            for (c, vd), v in sorted(other.items())],
+        # citing cases that could not decide (a skip never catches)
+        "skipped": [{"case": c, "combos": sorted(v), "of": len(ran.get(c, []))}
+                    for c, v in sorted(skipped.items())],
     }
 
 
@@ -165,7 +170,9 @@ def problems(rows, min_faults=0, faults_total=None):
         elif r["status"] == "error":
             out.append(f"{key}: not caught; the run erred: {r['error']}")
         elif r["status"] != "caught":
-            out.append(f"{key}: UNCAUGHT: none of {', '.join(r['cases_citing'])} failed")
+            out.append(f"{key}: UNCAUGHT: none of {', '.join(r['cases_citing'])} failed"
+                       + (f" (skipped: {', '.join(e['case'] for e in r['skipped'])})"
+                          if r.get("skipped") else ""))
     n = len({r["fault"] for r in rows}) if faults_total is None else faults_total
     if n < min_faults:
         out.append(f"only {n} faults, at least {min_faults} wanted (--min-faults)")
@@ -211,7 +218,9 @@ def render_markdown(rows, mode, peer_version=""):
         elif r["status"] == "error":
             caught = f"**ERROR**: {r['error']}"
         else:
-            caught = "**UNCAUGHT**"
+            caught = "**UNCAUGHT**" + (" (skipped: " + "; ".join(
+                f"{e['case']} [{_combos_text(e)}]" for e in r["skipped"]) + ")"
+                if r.get("skipped") else "")
         other = "; ".join(f"{e['case']} [{_combos_text(e)}]" + (" (error)" if e["verdict"] == "error"
                                                                  else "")
                           for e in r["other_failures"]) or "-"

@@ -49,6 +49,16 @@ def test_failure_of_a_case_not_citing_the_requirement_is_other():
     assert row["other_failures"][0]["combos"] == ["MBLWS-binary"]
 
 
+def test_skipped_citing_case_does_not_catch_and_is_named():
+    row = sens.classify(FLOW, "broker", {"B-FLOW-003"},
+                        [res("B-FLOW-003", "skip"), res("B-FLOW-003", "skip", enc="text")])
+    assert row["status"] == "uncaught"
+    assert row["skipped"] == [{"case": "B-FLOW-003", "combos": ["MBWS-binary", "MBWS-text"], "of": 2}]
+    assert sens.problems([row]) == [
+        "flow-over-limit (broker, FLOW-3): UNCAUGHT: none of B-FLOW-003 failed (skipped: B-FLOW-003)"]
+    assert "**UNCAUGHT** (skipped: B-FLOW-003 [all])" in sens.render_markdown([row], "citing")
+
+
 def test_no_case_and_error_statuses():
     assert sens.classify(FLOW, "broker", set(), [])["status"] == "no-case"
     row = sens.classify(FLOW, "broker", {"B-FLOW-003"}, [], error="the engine exited with status 2")
