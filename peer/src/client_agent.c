@@ -19,6 +19,9 @@ struct cl_agent {
     tp_conn *tc;
     tp_timer timer;     /* the core's deadline */
     tp_timer reconnect; /* resume attempts */
+    tp_timer read_hold_end; /* flow_after_read: bound on the hold */
+    int read_hold;      /* FLOW held until what has arrived is read */
+    int app_hold;       /* cl_hold_window() */
     int status;
     int our_close;      /* close code we asked for */
     int ws3;            /* WS-3 violation seen on this connection */
@@ -135,6 +138,28 @@ static void drain(cl_agent *a)
     arm(a);
 }
 
+/* flow_after_read: hold or release the window; the application's own
+ * hold (cl_hold_window) stays in force either way. */
+static void set_read_hold(cl_agent *a, int on)
+{
+    a->read_hold = on;
+    if (on)
+        tp_timer_in(&a->read_hold_end, CL_READ_HOLD_MAX_MS);
+    else
+        tp_timer_cancel(&a->read_hold_end);
+    if (a->mc)
+        mbws_conn_hold_window(a->mc, on || a->app_hold, tp_now_ms());
+}
+
+static void read_hold_fire(tp_timer *tm)
+{
+    cl_agent *a = tm->user;
+    if (!a->read_hold)
+        return;
+    set_read_hold(a, 0);
+    drain(a);
+}
+
 static void timer_fire(tp_timer *tm)
 {
     cl_agent *a = tm->user;
@@ -237,6 +262,8 @@ static void ev_message(tp_conn *c, int text, const uint8_t *p, size_t len)
         return;
     if (a->cfg.verbose)
         log_frame(a, "<", p, len, text);
+    if (a->cfg.flow_after_read && !a->read_hold && tp_conn_unread(c) > 0)
+        set_read_hold(a, 1); /* more of this read is waiting: no FLOW before it */
     mbws_conn_recv(a->mc, p, len, text, tp_now_ms());
     drain(a);
 }
@@ -248,6 +275,8 @@ static void ev_batch_end(tp_conn *c)
     if (!a || !a->mc)
         return;
     mbws_conn_flush(a->mc, tp_now_ms());
+    if (a->read_hold && tp_conn_unread(c) == 0)
+        set_read_hold(a, 0); /* all read: the FLOW goes now */
     drain(a);
 }
 
@@ -265,6 +294,8 @@ static void ev_closed(tp_conn *c, int opened, int peer_code)
     cl_agent *a = tp_conn_user(c);
     uint64_t now = tp_now_ms();
     a->tc = NULL;
+    if (a->read_hold)
+        set_read_hold(a, 0); /* the session's window flag outlives this connection */
     if (a->mc) {
         int code = peer_code ? peer_code : (a->our_close ? a->our_close : 1006);
         if (peer_code || !a->our_close)
@@ -346,6 +377,7 @@ cl_agent *cl_new(tp_ctx *t, const cl_config *cfg, const cl_handlers *h, void *us
     }
     tp_timer_init(&a->timer, t, timer_fire, a);
     tp_timer_init(&a->reconnect, t, reconnect_fire, a);
+    tp_timer_init(&a->read_hold_end, t, read_hold_fire, a);
     return a;
 }
 
@@ -360,6 +392,7 @@ void cl_free(cl_agent *a)
         return;
     tp_timer_cancel(&a->timer);
     tp_timer_cancel(&a->reconnect);
+    tp_timer_cancel(&a->read_hold_end);
     if (a->tc) {
         tp_conn_set_user(a->tc, NULL);
         tp_abort(a->tc);
@@ -427,7 +460,8 @@ int cl_hold_window(cl_agent *a, int held)
 {
     if (!a->mc)
         return MBWS_CMD_STATE;
-    int rc = mbws_conn_hold_window(a->mc, held, tp_now_ms());
+    a->app_hold = held != 0;
+    int rc = mbws_conn_hold_window(a->mc, held || a->read_hold, tp_now_ms());
     drain(a);
     return rc;
 }

@@ -98,6 +98,7 @@ int cmd_echo(int argc, char **argv)
     cfg.credit = 64;
     cfg.max_frame = 1u << 20;
     cfg.ack_delay_ms = 0;
+    cfg.flow_after_read = 1; /* FLOW-3 observable: no FLOW amid one read (C-FLOW-003) */
     cfg.manual_accept = 1; /* ACK once republished (ECHO-1) */
     cfg.reconnect_ms = 100; /* ECHO-2: resume well within 2 s */
     cfg.label = "echo";

@@ -4,6 +4,7 @@
 
 #include <libwebsockets.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,6 +582,14 @@ const char *tp_conn_peer(const tp_conn *c) { return c->peer; }
 unsigned long tp_conn_id(const tp_conn *c) { return c->id; }
 void tp_set_max_message(tp_conn *c, size_t max) { c->max_msg = max; }
 size_t tp_queued_bytes(const tp_conn *c) { return c->out_bytes; }
+
+size_t tp_conn_unread(const tp_conn *c)
+{
+    int n = 0;
+    if (!c->wsi || ioctl(lws_get_socket_fd(c->wsi), FIONREAD, &n) < 0 || n < 0)
+        return 0;
+    return (size_t)n;
+}
 
 /* Write at once when nothing is queued and lws holds no partial write:
  * saves a poll round trip per message. Returns 1 when written. */

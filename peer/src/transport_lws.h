@@ -75,6 +75,9 @@ void tp_set_max_message(tp_conn *c, size_t max);
 /* Queue one message (copied). Returns 0, or -1 when closing or out of memory. */
 int tp_send(tp_conn *c, int text, const void *p, size_t len);
 size_t tp_queued_bytes(const tp_conn *c);
+/* Octets that have arrived on the socket but are not read yet (FIONREAD;
+ * under TLS, the encrypted ones): 0 when nothing more is waiting. */
+size_t tp_conn_unread(const tp_conn *c);
 /* Close with code once the queued messages are written. */
 void tp_close(tp_conn *c, int code);
 /* Drop the TCP connection at once, no close frame (tests, timeouts). */
