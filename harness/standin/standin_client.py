@@ -6,6 +6,9 @@ MBWS_* variables say where to connect and what to use.
 Modes: good (a small, correct echo client), no-echo (never republishes),
 exit1 (behaves, then exits with status 1), bad-offer (offers a name that is
 not an MBWS subprotocol), crash (exits 2 right after the handshake).
+FLOW-3 modes (a burst above the credit 16): good raises its limit on every
+receipt (FLOW before ACK); ack-then-flow never checks and grants a FLOW only
+after ACKing seq 17; flow3 grants nothing and answers seq 17 with ERROR 7.
 """
 import asyncio
 import os
@@ -79,6 +82,11 @@ async def main(mode):
             connected = True
             send("SUBSCRIBE", [("sub", 1), ("address", os.environ["MBWS_IN"])])
         elif ftype == "MESSAGE" and connected:
+            if mode == "flow3" and f["seq"] > 16:
+                send("ERROR", [("code", 7), ("seq", f["seq"])])
+                ws.close(4007)
+                status = 1
+                continue
             last_in = max(last_in, f["seq"])
             if mode != "no-echo":
                 out_seq += 1
@@ -87,7 +95,8 @@ async def main(mode):
                     fields.append(("content-type", f["content-type"]))
                 send("MESSAGE", fields, body)
             send("ACK", [("seq", last_in)])
-            send("FLOW", [("limit", last_in + 16)])
+            if mode not in ("flow3", "ack-then-flow") or (mode == "ack-then-flow" and last_in > 16):
+                send("FLOW", [("limit", last_in + 16)])
         elif ftype == "DISCONNECT":
             send("DISCONNECT", [])
             status = 1 if mode == "exit1" else 0

@@ -109,6 +109,12 @@ static void track(eng_exec *ex, int in, const mbws_frame *f)
         const eng_value *s = eng_vars_get(vs, "peer_acked");
         if (!s || s->n < f->num[MBWS_F_SEQ])
             eng_vars_set_int(vs, "peer_acked", f->num[MBWS_F_SEQ]);
+        /* FLOW-3: it accepted (ACK-1) a MESSAGE above the limit it had granted */
+        const eng_value *l = eng_vars_get(vs, "peer_limit");
+        const eng_value *o = eng_vars_get(vs, "peer_acked_over_limit");
+        if (l && l->type == EV_INT && f->num[MBWS_F_SEQ] > l->n &&
+            (!o || o->type != EV_INT || o->n < f->num[MBWS_F_SEQ]))
+            eng_vars_set_int(vs, "peer_acked_over_limit", f->num[MBWS_F_SEQ]);
         break;
     }
     case MBWS_SUBSCRIBE:
@@ -446,6 +452,7 @@ static void builtin_vars(eng_exec *ex)
     eng_vars_set_int(vs, "credit", 16);
     eng_vars_set_int(vs, "max_frame", 65536);
     eng_vars_set_int(vs, "session_expiry", 60);
+    eng_vars_set_int(vs, "peer_acked_over_limit", 0);
     if (ex->t->role == ENG_TEST_BROKER && ex->t->url)
         eng_vars_set_str(vs, "url", ex->t->url, strlen(ex->t->url));
     const cJSON *init = cJSON_GetObjectItemCaseSensitive(ex->c->root, "vars");
