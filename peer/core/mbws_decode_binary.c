@@ -94,6 +94,8 @@ int mbws_decode_binary(const uint8_t *buf, size_t len, const mbws_decode_ctx *ct
                    mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
             step4_code = mbws_fail(step4, MBWS_E_MALFORMED, "FLD-3", at, 0, "unknown field 0x%02x", id);
         }
+        if (id >= 1 && id <= MBWS_FIELD_MAX && !((listed >> id) & 1u))
+            out->ignored |= (uint16_t)(1u << id); /* known but unlisted: noted only */
         at = vat + vlen;
     }
 

@@ -140,6 +140,8 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
         } else if (!fd && step4_code == 0 && mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
             step4_code = mbws_fail(step4, MBWS_E_MALFORMED, "FLD-3", at, 0, "unknown header name");
         }
+        if (fd && !((listed >> fd->id) & 1u))
+            out->ignored |= (uint16_t)(1u << fd->id); /* known but unlisted: noted only */
         at = end + 1;
     }
     pos.header_end = at;

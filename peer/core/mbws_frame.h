@@ -21,6 +21,12 @@ typedef struct mbws_bytes {
 typedef struct mbws_frame {
     uint8_t type;                 /* enum mbws_type */
     uint16_t present;             /* bit (1u << id) set when field id is present */
+    /* Set by mbws_decode(): bit (1u << id) when known field id was on the
+     * wire but is not listed for this frame type in the decode context, so
+     * it was skipped unexamined (FLD-3) and is not in present/num/str.
+     * Lets a test see a field an implementation should not send at all
+     * (RES-9: no session fields in an MBLWS CONNECTED). */
+    uint16_t ignored;
     uint64_t num[MBWS_NFIELDS];   /* integer fields, by id */
     mbws_bytes str[MBWS_NFIELDS]; /* string fields, by id (not NUL-terminated) */
     mbws_bytes body;
