@@ -14,7 +14,9 @@ early-close (DISCONNECT answered by a close at once), drop-after-connected,
 hang (never answers the upgrade), chatty (a FLOW every 200 ms), buffering
 (checks max-frame only on whole messages), lenient-utf8 (no 1007),
 no-fragments (fails fragmented messages with 1002), text-always (answers in
-text), no-resume (ERROR 12 to every resume).
+text), no-resume (ERROR 12 to every resume), mblws-session-fields (a new
+MBLWS session's CONNECTED carries session, session-expiry and resumed 0,
+which an MBLWS CONNECTED does not list: RES-9).
 """
 import asyncio
 import itertools
@@ -189,6 +191,8 @@ class Conn:
         if s.token:
             sessions[s.token] = s
             fields += [("session", s.token), ("session-expiry", 60), ("resumed", 0)]
+        elif self.mode == "mblws-session-fields":
+            fields += [("session", "T0"), ("session-expiry", 60), ("resumed", 0)]
         self.send("CONNECTED", fields)
         if self.mode == "drop-after-connected":
             await self.ws.w.drain()

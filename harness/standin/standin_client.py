@@ -9,6 +9,8 @@ not an MBWS subprotocol), crash (exits 2 right after the handshake).
 FLOW-3 modes (a burst above the credit 16): good raises its limit on every
 receipt (FLOW before ACK); ack-then-flow never checks and grants a FLOW only
 after ACKing seq 17; flow3 grants nothing and answers seq 17 with ERROR 7.
+connect-extra: behaves as good, but its CONNECT also carries resumed 0 and
+session-expiry 60, fields a CONNECT does not list (ignored, FLD-3).
 """
 import asyncio
 import os
@@ -39,7 +41,8 @@ async def main(mode):
     def send(ftype, fields, body=b""):
         ws.send_msg(encode(ftype, fields, body, text), text)
 
-    send("CONNECT", [("version", 1), ("credit", 16), ("max-frame", 65536)])
+    extra = [("resumed", 0), ("session-expiry", 60)] if mode == "connect-extra" else []
+    send("CONNECT", [("version", 1), ("credit", 16), ("max-frame", 65536)] + extra)
     out_seq, last_in, connected, status = 0, 0, False, 1
     frag = None
     while True:

@@ -109,7 +109,12 @@ int eng_subst_int(const eng_vars *vs, const cJSON *in, uint64_t *out, char *err,
 int eng_bytes(const eng_vars *vs, const cJSON *spec, uint8_t **out, size_t *len, char *err,
               size_t errlen);
 /* Matches a value (integer when is_int, else octets) against a matcher.
+ * present: 0 absent, 1 present, or ENG_SENT_UNLISTED: a field on the wire
+ * but not listed for its frame type, ignored by the decoder (FLD-3); every
+ * matcher takes it as absent except {"not_sent": ...}, which asks whether
+ * the field was on the wire at all.
  * why receives a sentence on mismatch. Returns 1 match, 0 mismatch, -1 error. */
+#define ENG_SENT_UNLISTED 2
 int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint64_t n,
               const uint8_t *p, size_t len, char *why, size_t whylen);
 /* Human text of a matcher, for "expected". */

@@ -178,7 +178,8 @@ static int v_matcher(struct vctx *v, const cJSON *j);
 static int v_matcher_obj(struct vctx *v, const cJSON *j)
 {
     static const char *const ops[] = {"eq", "ne", "ge", "gt", "le", "lt", "in", "len",
-                                      "contains", "matches", "present", "absent", "any"};
+                                      "contains", "matches", "present", "absent", "any",
+                                      "not_sent"};
     if (cJSON_GetObjectItemCaseSensitive(j, "hex") || cJSON_GetObjectItemCaseSensitive(j, "fill"))
         return v_bytes(v, j);
     if (!j->child)
@@ -192,13 +193,14 @@ static int v_matcher_obj(struct vctx *v, const cJSON *j)
                 break;
         if (i == sizeof ops / sizeof ops[0])
             return fail(v, "unknown matcher '%s' (eq ne ge gt le lt in len contains matches "
-                           "present absent any)",
+                           "present absent any not_sent)",
                         op->string);
         const char *k = op->string;
         int rc = 0;
         if (!strcmp(k, "ge") || !strcmp(k, "gt") || !strcmp(k, "le") || !strcmp(k, "lt"))
             rc = v_int(v, op);
-        else if (!strcmp(k, "present") || !strcmp(k, "absent") || !strcmp(k, "any"))
+        else if (!strcmp(k, "present") || !strcmp(k, "absent") || !strcmp(k, "any") ||
+                 !strcmp(k, "not_sent"))
             rc = v_bool(v, op);
         else if (!strcmp(k, "in"))
             rc = cJSON_IsArray(op) ? v_matcher(v, op) : fail(v, "\"in\" takes an array", NULL);

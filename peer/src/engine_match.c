@@ -228,8 +228,12 @@ int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint6
               const uint8_t *p, size_t len, char *why, size_t whylen)
 {
     char got[200], exp[200], err[200] = "";
+    int state = present, sent = present != 0; /* sent: on the wire, listed or not */
+    present = present == 1;  /* an ignored unlisted field is absent (FLD-3) */
     if (present)
         show(got, sizeof got, is_int, n, p, len);
+    else if (sent)
+        snprintf(got, sizeof got, "absent (sent, but not listed for this frame type: ignored, FLD-3)");
     else
         snprintf(got, sizeof got, "absent");
     eng_matcher_text(m, exp, sizeof exp);
@@ -269,6 +273,8 @@ int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint6
                 r = cJSON_IsTrue(op) ? present : !present;
             } else if (!strcmp(k, "absent")) {
                 r = cJSON_IsTrue(op) ? !present : present;
+            } else if (!strcmp(k, "not_sent")) {
+                r = cJSON_IsTrue(op) ? !sent : sent;
             } else if (!present) {
                 r = 0;
             } else if (!strcmp(k, "eq") || !strcmp(k, "ne")) {
@@ -279,7 +285,7 @@ int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint6
                        !strcmp(k, "lt")) {
                 r = cmp_int(vs, op, k, is_int, n, err, sizeof err);
             } else if (!strcmp(k, "in")) {
-                r = eng_match(vs, op, present, is_int, n, p, len, NULL, 0);
+                r = eng_match(vs, op, state, is_int, n, p, len, NULL, 0);
             } else if (!strcmp(k, "len")) {
                 r = eng_match(vs, op, 1, 1, is_int ? 8 : len, NULL, 0, NULL, 0);
             } else if (!strcmp(k, "contains")) {
@@ -359,7 +365,11 @@ void eng_matcher_text(const cJSON *m, char *out, size_t cap)
                 if (!strcmp(ops[i].k, op->string))
                     t = ops[i].t;
             char *v = NULL;
-            if (!strcmp(op->string, "present") || !strcmp(op->string, "absent") ||
+            if (!strcmp(op->string, "not_sent")) {
+                o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? " and " : "",
+                                      cJSON_IsFalse(op) ? "sent (listed or not)"
+                                                        : "not sent at all (listed or not)");
+            } else if (!strcmp(op->string, "present") || !strcmp(op->string, "absent") ||
                 !strcmp(op->string, "any")) {
                 o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? " and " : "",
                                       cJSON_IsFalse(op) ? (op->string[0] == 'p' ? "absent" : "present")

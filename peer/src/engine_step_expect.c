@@ -126,7 +126,9 @@ static int frame_matches(eng_exec *ex, const cJSON *step, const ws_event *e, con
     {
         const struct mbws_field_desc *d = mbws_field_by_name(m->string, strlen(m->string));
         char w[400];
-        int present = mbws_frame_has(f, d->id);
+        int present = mbws_frame_has(f, d->id)         ? 1
+                      : ((f->ignored >> d->id) & 1u) ? ENG_SENT_UNLISTED
+                                                     : 0;
         int r = eng_match(&ex->vars, m, present, d->kind == MBWS_KIND_INT, f->num[d->id],
                           f->str[d->id].ptr, f->str[d->id].len, w, sizeof w);
         if (r <= 0) {
