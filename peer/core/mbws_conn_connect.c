@@ -159,6 +159,11 @@ static void send_connected(mbws_conn *c, int resumed)
         mbws_frame_set_int(&f, MBWS_F_RESUMED, (uint64_t)resumed);
         if (resumed)
             mbws_frame_set_int(&f, MBWS_F_LAST_SEQ, s->in_last_seq);
+    } else if (mbws_fault_on(MBWS_FAULT_RES_MBLWS_SESSION_FIELDS)) { /* breaks RES-9 */
+        mbws_frame_set_cstr(&f, MBWS_F_SESSION, "mblws");
+        mbws_frame_set_int(&f, MBWS_F_SESSION_EXPIRY,
+                           c->cfg.session_expiry_s ? c->cfg.session_expiry_s : 60);
+        mbws_frame_set_int(&f, MBWS_F_RESUMED, 0);
     }
     set_name(c, &f);
     conn_send_frame(c, &f);

@@ -399,6 +399,30 @@ static void test_mblws_session_accepted(void)
     close_all();
 }
 
+static void test_mblws_session_fields(void)
+{
+    for (int on = 0; on < 2; on++) {
+        with(on ? MBWS_FAULT_RES_MBLWS_SESSION_FIELDS : MBWS_FAULT_NONE);
+        mbws_frame f = fr_connect(4, 4096);
+        broker_gets(MBWS_SP_MBLWS, &f);
+        ev *cd = nth_sent(&br, MBWS_CONNECTED, 0);
+        CHECK("RES-9", cd != NULL);
+        CHECK_EQ("RES-9", ev_has(cd, MBWS_F_SESSION), on);
+        CHECK_EQ("RES-9", ev_has(cd, MBWS_F_SESSION_EXPIRY), on);
+        CHECK_EQ("RES-9", ev_int(cd, MBWS_F_RESUMED), on ? 0 : (uint64_t)-1);
+        /* judged as an MBLWS CONNECTED, the fields are unlisted: ignored
+         * (FLD-3) but noted, which is what lets a case see them */
+        mbws_decode_ctx mblws = {MBWS_ROLE_BROKER, MBWS_SP_MBLWS};
+        mbws_frame d;
+        CHECK_EQ("FLD-3", cd ? mbws_decode(cd->copy, cd->a.len, MBWS_ENC_BINARY, &mblws, &d, NULL)
+                             : -1, 0);
+        CHECK_EQ("RES-9", cd ? d.ignored : 1,
+                 on ? (1u << MBWS_F_SESSION) | (1u << MBWS_F_SESSION_EXPIRY) | (1u << MBWS_F_RESUMED)
+                    : 0);
+        close_all();
+    }
+}
+
 static void test_client_resume_after_takeover(void)
 {
     with(MBWS_FAULT_CLIENT_RESUME_AFTER_TAKEOVER);
@@ -559,6 +583,7 @@ int main(void)
     TEST_RUN(test_limit_reset);
     TEST_RUN(test_unknown_token_new_session);
     TEST_RUN(test_mblws_session_accepted);
+    TEST_RUN(test_mblws_session_fields);
     TEST_RUN(test_client_resume_after_takeover);
     TEST_RUN(test_client_redeliver_resent);
     TEST_RUN(test_client_connect_faults);
