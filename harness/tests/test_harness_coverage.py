@@ -60,3 +60,14 @@ def test_the_corpus_covers_every_requirement_in_every_bound_role(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 role gaps" in out.read_text()
+
+
+def test_the_committed_table_is_up_to_date(tmp_path):
+    """docs/coverage.md is generated: a case added without regenerating it
+    would make the published table lie."""
+    out = tmp_path / "coverage.md"
+    run = subprocess.run([sys.executable, str(HARNESS / "coverage.py"), "--out", str(out)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    committed = (HARNESS.parent / "docs" / "coverage.md").read_text()
+    assert out.read_text() == committed, "docs/coverage.md is stale: run harness/coverage.py"
