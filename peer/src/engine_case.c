@@ -68,6 +68,33 @@ static int with_key(struct vctx *v, const cJSON *j, vfn f)
     return rc;
 }
 
+/* Validates every item of an array with f, each under its index. */
+static int each_item(struct vctx *v, const cJSON *j, vfn f)
+{
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, j)
+    {
+        size_t o = push_idx(v, i++);
+        if (f(v, it) < 0)
+            return -1;
+        pop(v, o);
+    }
+    return 0;
+}
+
+/* Validates every member of an object with f, each under its key. */
+static int each_member(struct vctx *v, const cJSON *j, vfn f)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, j)
+    {
+        if (with_key(v, m, f) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int v_subst(struct vctx *v, const char *s)
 {
     char e[200];
@@ -130,18 +157,8 @@ static int v_bytes(struct vctx *v, const cJSON *j)
 {
     if (cJSON_IsString(j))
         return v_subst(v, j->valuestring);
-    if (cJSON_IsArray(j)) {
-        int i = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, j)
-        {
-            size_t o = push_idx(v, i++);
-            if (v_bytes(v, it) < 0)
-                return -1;
-            pop(v, o);
-        }
-        return 0;
-    }
+    if (cJSON_IsArray(j))
+        return each_item(v, j, v_bytes);
     if (cJSON_IsObject(j)) {
         const cJSON *hex = cJSON_GetObjectItemCaseSensitive(j, "hex");
         const cJSON *fill = cJSON_GetObjectItemCaseSensitive(j, "fill");
@@ -156,17 +173,8 @@ static int v_bytes(struct vctx *v, const cJSON *j)
                         return fail(v, "\"hex\" holds hex digits and spaces only", NULL);
             return 0;
         }
-        if (fill && size && n == 2) {
-            size_t o = push_key(v, "fill");
-            if (v_bytes(v, fill) < 0)
-                return -1;
-            pop(v, o);
-            o = push_key(v, "size");
-            if (v_int(v, size) < 0)
-                return -1;
-            pop(v, o);
-            return 0;
-        }
+        if (fill && size && n == 2)
+            return with_key(v, fill, v_bytes) < 0 ? -1 : with_key(v, size, v_int);
     }
     return fail(v, "a bytes value is a string, {\"hex\": \"..\"}, {\"fill\": .., \"size\": N} or "
                    "an array of these",
@@ -175,50 +183,54 @@ static int v_bytes(struct vctx *v, const cJSON *j)
 
 static int v_matcher(struct vctx *v, const cJSON *j);
 
-static int v_matcher_obj(struct vctx *v, const cJSON *j)
+/* One member of a matcher object, e.g. "ge": 3. */
+static int v_matcher_op(struct vctx *v, const cJSON *op)
 {
     static const char *const ops[] = {"eq", "ne", "ge", "gt", "le", "lt", "in", "len",
                                       "contains", "matches", "present", "absent", "any",
                                       "not_sent"};
+    size_t i;
+    for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(ops[i], op->string))
+            break;
+    if (i == sizeof ops / sizeof ops[0])
+        return fail(v, "unknown matcher '%s' (eq ne ge gt le lt in len contains matches "
+                       "present absent any not_sent)",
+                    op->string);
+    const char *k = op->string;
+    if (!strcmp(k, "ge") || !strcmp(k, "gt") || !strcmp(k, "le") || !strcmp(k, "lt"))
+        return v_int(v, op);
+    if (!strcmp(k, "present") || !strcmp(k, "absent") || !strcmp(k, "any") ||
+        !strcmp(k, "not_sent"))
+        return v_bool(v, op);
+    if (!strcmp(k, "in"))
+        return cJSON_IsArray(op) ? v_matcher(v, op) : fail(v, "\"in\" takes an array", NULL);
+    if (!strcmp(k, "len"))
+        return v_matcher(v, op);
+    if (!strcmp(k, "matches")) {
+        regex_t re;
+        if (!cJSON_IsString(op) || regcomp(&re, op->valuestring, REG_EXTENDED | REG_NOSUB))
+            return fail(v, "not a POSIX extended regular expression", NULL);
+        regfree(&re);
+        return 0;
+    }
+    /* the rest: contains, eq, ne */
+    return cJSON_IsNumber(op) ? v_int(v, op) : v_bytes(v, op);
+}
+
+static int v_matcher_obj(struct vctx *v, const cJSON *j)
+{
     if (cJSON_GetObjectItemCaseSensitive(j, "hex") || cJSON_GetObjectItemCaseSensitive(j, "fill"))
         return v_bytes(v, j);
     if (!j->child)
         return fail(v, "an empty matcher object matches nothing", NULL);
-    const cJSON *op;
-    cJSON_ArrayForEach(op, j)
-    {
-        size_t i, o = push_key(v, op->string);
-        for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
-            if (!strcmp(ops[i], op->string))
-                break;
-        if (i == sizeof ops / sizeof ops[0])
-            return fail(v, "unknown matcher '%s' (eq ne ge gt le lt in len contains matches "
-                           "present absent any not_sent)",
-                        op->string);
-        const char *k = op->string;
-        int rc = 0;
-        if (!strcmp(k, "ge") || !strcmp(k, "gt") || !strcmp(k, "le") || !strcmp(k, "lt"))
-            rc = v_int(v, op);
-        else if (!strcmp(k, "present") || !strcmp(k, "absent") || !strcmp(k, "any") ||
-                 !strcmp(k, "not_sent"))
-            rc = v_bool(v, op);
-        else if (!strcmp(k, "in"))
-            rc = cJSON_IsArray(op) ? v_matcher(v, op) : fail(v, "\"in\" takes an array", NULL);
-        else if (!strcmp(k, "len"))
-            rc = v_matcher(v, op);
-        else if (!strcmp(k, "matches")) {
-            regex_t re;
-            if (!cJSON_IsString(op) || regcomp(&re, op->valuestring, REG_EXTENDED | REG_NOSUB))
-                return fail(v, "not a POSIX extended regular expression", NULL);
-            regfree(&re);
-        } else if (!strcmp(k, "contains") || !strcmp(k, "eq") || !strcmp(k, "ne")) {
-            rc = cJSON_IsNumber(op) ? v_int(v, op) : v_bytes(v, op);
-        }
-        if (rc < 0)
-            return -1;
-        pop(v, o);
-    }
-    return 0;
+    return each_member(v, j, v_matcher_op);
+}
+
+/* An item of a matcher array: any matcher but another array. */
+static int v_matcher_item(struct vctx *v, const cJSON *it)
+{
+    return cJSON_IsArray(it) ? fail(v, "nested arrays are not matchers", NULL) : v_matcher(v, it);
 }
 
 static int v_matcher(struct vctx *v, const cJSON *j)
@@ -229,18 +241,8 @@ static int v_matcher(struct vctx *v, const cJSON *j)
         return v_int(v, j);
     if (cJSON_IsString(j))
         return v_subst(v, j->valuestring);
-    if (cJSON_IsArray(j)) {
-        int i = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, j)
-        {
-            size_t o = push_idx(v, i++);
-            if (cJSON_IsArray(it) || v_matcher(v, it) < 0)
-                return cJSON_IsArray(it) ? fail(v, "nested arrays are not matchers", NULL) : -1;
-            pop(v, o);
-        }
-        return 0;
-    }
+    if (cJSON_IsArray(j))
+        return each_item(v, j, v_matcher_item);
     return v_matcher_obj(v, j);
 }
 
@@ -249,21 +251,19 @@ static int known_field(const char *name)
     return mbws_field_by_name(name, strlen(name)) != NULL;
 }
 
+/* One "field name": matcher member of "expect_fields"/"fields". */
+static int v_field_match(struct vctx *v, const cJSON *f)
+{
+    if (!known_field(f->string))
+        return fail(v, "'%s' is not a field of section 5", f->string);
+    return v_matcher(v, f);
+}
+
 static int v_fields_match(struct vctx *v, const cJSON *j)
 {
     if (!cJSON_IsObject(j))
         return fail(v, "must be an object of field name: matcher", NULL);
-    const cJSON *f;
-    cJSON_ArrayForEach(f, j)
-    {
-        size_t o = push_key(v, f->string);
-        if (!known_field(f->string))
-            return fail(v, "'%s' is not a field of section 5", f->string);
-        if (v_matcher(v, f) < 0)
-            return -1;
-        pop(v, o);
-    }
-    return 0;
+    return each_member(v, j, v_field_match);
 }
 
 /* A field value to send: integer, string, bytes object, {"int": "big"},
@@ -275,83 +275,81 @@ static int v_field_value(struct vctx *v, const cJSON *j)
     if (cJSON_IsString(j))
         return v_subst(v, j->valuestring);
     const cJSON *i = cJSON_GetObjectItemCaseSensitive(j, "int");
-    if (cJSON_IsObject(j) && i && cJSON_GetArraySize(j) == 1) {
-        size_t o = push_key(v, "int");
-        if (v_int(v, i) < 0)
-            return -1;
-        pop(v, o);
-        return 0;
-    }
+    if (cJSON_IsObject(j) && i && cJSON_GetArraySize(j) == 1)
+        return with_key(v, i, v_int);
     return v_bytes(v, j);
+}
+
+/* One "name": value member of the object form of "fields". */
+static int v_field_send_named(struct vctx *v, const cJSON *f)
+{
+    if (!known_field(f->string))
+        return fail(v, "'%s' is not a field of section 5 (use the array form for "
+                       "unknown fields)",
+                    f->string);
+    return v_field_value(v, f);
+}
+
+/* One {"field"|"id", "name", "value", "len"} entry of the array form of "fields". */
+static int v_field_entry(struct vctx *v, const cJSON *e)
+{
+    if (!cJSON_IsObject(e))
+        return fail(v, "a field entry is an object", NULL);
+    const cJSON *k;
+    int has_id = 0, has_val = 0;
+    cJSON_ArrayForEach(k, e)
+    {
+        size_t o = push_key(v, k->string);
+        if (!strcmp(k->string, "field")) {
+            if (!cJSON_IsString(k) || !known_field(k->valuestring))
+                return fail(v, "\"field\" names a field of section 5", NULL);
+            has_id = 1;
+        } else if (!strcmp(k->string, "id")) {
+            if (!cJSON_IsNumber(k) || k->valuedouble < 0 || k->valuedouble > 255)
+                return fail(v, "\"id\" is a binary field id 0..255", NULL);
+            has_id = 1;
+        } else if (!strcmp(k->string, "name")) {
+            if (v_str(v, k) < 0)
+                return -1;
+        } else if (!strcmp(k->string, "value")) {
+            if (cJSON_IsNull(k) || v_field_value(v, k) < 0)
+                return cJSON_IsNull(k) ? fail(v, "a value cannot be null here", NULL) : -1;
+            has_val = 1;
+        } else if (!strcmp(k->string, "len")) {
+            if (!cJSON_IsNumber(k) || k->valuedouble < 0 || k->valuedouble > 65535)
+                return fail(v, "\"len\" is the binary length octets to send, 0..65535", NULL);
+        } else {
+            return fail(v, "unknown key '%s' in a field entry (field id name value len)",
+                        k->string);
+        }
+        pop(v, o);
+    }
+    if (!has_id)
+        return fail(v, "a field entry needs \"field\" or \"id\"", NULL);
+    if (!has_val)
+        return fail(v, "a field entry needs \"value\"", NULL);
+    return 0;
 }
 
 static int v_fields_send(struct vctx *v, const cJSON *j)
 {
-    if (cJSON_IsObject(j)) {
-        const cJSON *f;
-        cJSON_ArrayForEach(f, j)
-        {
-            size_t o = push_key(v, f->string);
-            if (!known_field(f->string))
-                return fail(v, "'%s' is not a field of section 5 (use the array form for "
-                               "unknown fields)",
-                            f->string);
-            if (v_field_value(v, f) < 0)
-                return -1;
-            pop(v, o);
-        }
-        return 0;
-    }
+    if (cJSON_IsObject(j))
+        return each_member(v, j, v_field_send_named);
     if (!cJSON_IsArray(j))
         return fail(v, "must be an object {name: value} or an array of field entries", NULL);
-    int idx = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, j)
-    {
-        size_t o = push_idx(v, idx++);
-        if (!cJSON_IsObject(e))
-            return fail(v, "a field entry is an object", NULL);
-        const cJSON *k;
-        int has_id = 0, has_val = 0;
-        cJSON_ArrayForEach(k, e)
-        {
-            size_t o2 = push_key(v, k->string);
-            if (!strcmp(k->string, "field")) {
-                if (!cJSON_IsString(k) || !known_field(k->valuestring))
-                    return fail(v, "\"field\" names a field of section 5", NULL);
-                has_id = 1;
-            } else if (!strcmp(k->string, "id")) {
-                if (!cJSON_IsNumber(k) || k->valuedouble < 0 || k->valuedouble > 255)
-                    return fail(v, "\"id\" is a binary field id 0..255", NULL);
-                has_id = 1;
-            } else if (!strcmp(k->string, "name")) {
-                if (v_str(v, k) < 0)
-                    return -1;
-            } else if (!strcmp(k->string, "value")) {
-                if (cJSON_IsNull(k) || v_field_value(v, k) < 0)
-                    return cJSON_IsNull(k) ? fail(v, "a value cannot be null here", NULL) : -1;
-                has_val = 1;
-            } else if (!strcmp(k->string, "len")) {
-                if (!cJSON_IsNumber(k) || k->valuedouble < 0 || k->valuedouble > 65535)
-                    return fail(v, "\"len\" is the binary length octets to send, 0..65535", NULL);
-            } else {
-                return fail(v, "unknown key '%s' in a field entry (field id name value len)",
-                            k->string);
-            }
-            pop(v, o2);
-        }
-        if (!has_id)
-            return fail(v, "a field entry needs \"field\" or \"id\"", NULL);
-        if (!has_val)
-            return fail(v, "a field entry needs \"value\"", NULL);
-        pop(v, o);
-    }
-    return 0;
+    return each_item(v, j, v_field_entry);
 }
 
 static int type_name_ok(const char *s)
 {
     return mbws_type_by_name(s, strlen(s)) != NULL;
+}
+
+static int v_type_name(struct vctx *v, const cJSON *it)
+{
+    if (!cJSON_IsString(it) || !type_name_ok(it->valuestring))
+        return fail(v, "must be a frame type of section 5", NULL);
+    return 0;
 }
 
 static int v_types(struct vctx *v, const cJSON *j)
@@ -361,18 +359,8 @@ static int v_types(struct vctx *v, const cJSON *j)
             return 0;
         return fail(v, "'%s' is not a frame type of section 5 (or \"any\")", j->valuestring);
     }
-    if (cJSON_IsArray(j) && cJSON_GetArraySize(j) > 0) {
-        int i = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, j)
-        {
-            size_t o = push_idx(v, i++);
-            if (!cJSON_IsString(it) || !type_name_ok(it->valuestring))
-                return fail(v, "must be a frame type of section 5", NULL);
-            pop(v, o);
-        }
-        return 0;
-    }
+    if (cJSON_IsArray(j) && cJSON_GetArraySize(j) > 0)
+        return each_item(v, j, v_type_name);
     return fail(v, "must be a frame type name, \"any\", or a non-empty array of names", NULL);
 }
 
@@ -418,16 +406,7 @@ static int v_offer(struct vctx *v, const cJSON *j)
         return 0;
     if (!cJSON_IsArray(j))
         return fail(v, "must be an array of subprotocol names, or null for no header", NULL);
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, j)
-    {
-        size_t o = push_idx(v, i++);
-        if (v_str(v, it) < 0)
-            return -1;
-        pop(v, o);
-    }
-    return 0;
+    return each_item(v, j, v_str);
 }
 
 static int v_str_or_null(struct vctx *v, const cJSON *j)
@@ -449,37 +428,35 @@ static int v_close_codes(struct vctx *v, const cJSON *j)
     return cJSON_IsNull(j) || cJSON_IsTrue(j) ? 0 : v_codes(v, j);
 }
 
+/* One variable: field member of "capture". */
+static int v_capture_one(struct vctx *v, const cJSON *c)
+{
+    if (v_varname(v, c->string) < 0)
+        return -1;
+    if (!cJSON_IsString(c) || (!known_field(c->valuestring) && strcmp(c->valuestring, "body") &&
+                               strcmp(c->valuestring, "type")))
+        return fail(v, "captures a field of section 5, \"body\" or \"type\"", NULL);
+    return 0;
+}
+
 static int v_capture(struct vctx *v, const cJSON *j)
 {
     if (!cJSON_IsObject(j))
         return fail(v, "must be an object {variable: field}", NULL);
-    const cJSON *c;
-    cJSON_ArrayForEach(c, j)
-    {
-        size_t o = push_key(v, c->string);
-        if (v_varname(v, c->string) < 0)
-            return -1;
-        if (!cJSON_IsString(c) || (!known_field(c->valuestring) && strcmp(c->valuestring, "body") &&
-                                   strcmp(c->valuestring, "type")))
-            return fail(v, "captures a field of section 5, \"body\" or \"type\"", NULL);
-        pop(v, o);
-    }
-    return 0;
+    return each_member(v, j, v_capture_one);
+}
+
+/* One variable: matcher member of a condition. */
+static int v_cond_one(struct vctx *v, const cJSON *c)
+{
+    return v_varname(v, c->string) < 0 ? -1 : v_matcher(v, c);
 }
 
 static int v_cond(struct vctx *v, const cJSON *j)
 {
     if (!cJSON_IsObject(j) || !j->child)
         return fail(v, "must be an object {variable: matcher}", NULL);
-    const cJSON *c;
-    cJSON_ArrayForEach(c, j)
-    {
-        size_t o = push_key(v, c->string);
-        if (v_varname(v, c->string) < 0 || v_matcher(v, c) < 0)
-            return -1;
-        pop(v, o);
-    }
-    return 0;
+    return each_member(v, j, v_cond_one);
 }
 
 static int v_or_skip(struct vctx *v, const cJSON *j)
@@ -488,11 +465,7 @@ static int v_or_skip(struct vctx *v, const cJSON *j)
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(j, "reason");
     if (!cJSON_IsObject(j) || !cond || !cJSON_IsString(reason) || cJSON_GetArraySize(j) != 2)
         return fail(v, "must be {\"if\": {variable: matcher}, \"reason\": \"...\"}", NULL);
-    size_t o = push_key(v, "if");
-    if (v_cond(v, cond) < 0)
-        return -1;
-    pop(v, o);
-    return 0;
+    return with_key(v, cond, v_cond);
 }
 
 static int v_hold(struct vctx *v, const cJSON *j)
@@ -512,23 +485,21 @@ static int v_hold(struct vctx *v, const cJSON *j)
                 NULL);
 }
 
+/* One variable: value member of "set" or "vars". */
+static int v_set_one(struct vctx *v, const cJSON *c)
+{
+    if (v_varname(v, c->string) < 0)
+        return -1;
+    if (!cJSON_IsString(c) && !cJSON_IsNumber(c))
+        return fail(v, "a value is a number or a string", NULL);
+    return cJSON_IsNumber(c) ? v_int(v, c) : v_subst(v, c->valuestring);
+}
+
 static int v_set(struct vctx *v, const cJSON *j)
 {
     if (!cJSON_IsObject(j) || !j->child)
         return fail(v, "must be an object {variable: value}", NULL);
-    const cJSON *c;
-    cJSON_ArrayForEach(c, j)
-    {
-        size_t o = push_key(v, c->string);
-        if (v_varname(v, c->string) < 0)
-            return -1;
-        if (!cJSON_IsString(c) && !cJSON_IsNumber(c))
-            return fail(v, "a value is a number or a string", NULL);
-        if (cJSON_IsNumber(c) ? v_int(v, c) : v_subst(v, c->valuestring))
-            return -1;
-        pop(v, o);
-    }
-    return 0;
+    return each_member(v, j, v_set_one);
 }
 
 static int v_true_or_bytes(struct vctx *v, const cJSON *j)
@@ -719,15 +690,8 @@ static int v_steps(struct vctx *v, const cJSON *j)
         return fail(v, "must be a non-empty array of steps", NULL);
     if (++v->depth > 8)
         return fail(v, "repeat blocks nest at most 8 deep", NULL);
-    int i = 0;
-    const cJSON *s;
-    cJSON_ArrayForEach(s, j)
-    {
-        size_t o = push_idx(v, i++);
-        if (v_step(v, s) < 0)
-            return -1;
-        pop(v, o);
-    }
+    if (each_item(v, j, v_step) < 0)
+        return -1;
     v->depth--;
     return 0;
 }
@@ -760,6 +724,20 @@ static int id_valid(const char *s)
     int ok = regexec(&re, s, 0, NULL, 0) == 0;
     regfree(&re);
     return ok;
+}
+
+static int v_requirement_id(struct vctx *v, const cJSON *j)
+{
+    if (!cJSON_IsString(j) || !eng_requirement_id_valid(j->valuestring))
+        return fail(v, "not a requirement ID of profile 1 (e.g. FLOW-3)", NULL);
+    return 0;
+}
+
+static int v_requirements(struct vctx *v, const cJSON *j)
+{
+    if (!cJSON_IsArray(j) || !cJSON_GetArraySize(j))
+        return fail(v, "must be a non-empty array of requirement IDs", NULL);
+    return each_item(v, j, v_requirement_id);
 }
 
 static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
@@ -801,18 +779,8 @@ static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
         pop(v, o);
     }
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(root, "requirements");
-    o = push_key(v, "requirements");
-    if (!cJSON_IsArray(req) || !cJSON_GetArraySize(req))
-        return fail(v, "must be a non-empty array of requirement IDs", NULL);
-    int i = 0;
-    cJSON_ArrayForEach(k, req)
-    {
-        size_t o2 = push_idx(v, i++);
-        if (!cJSON_IsString(k) || !eng_requirement_id_valid(k->valuestring))
-            return fail(v, "not a requirement ID of profile 1 (e.g. FLOW-3)", NULL);
-        pop(v, o2);
-    }
-    pop(v, o);
+    if (with_key(v, req, v_requirements) < 0)
+        return -1;
     const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, "section");
     o = push_key(v, "section");
     size_t si;
