@@ -62,6 +62,34 @@ static int opcode_of(const cJSON *step, int dflt)
     return dflt;
 }
 
+/* Sends one WebSocket message, then flushes unless the step is a burst.
+ * Takes ownership of p. */
+static enum eng_status deliver_message(eng_exec *ex, eng_conn *c, const cJSON *step, int dflt_op,
+                                       uint8_t *p, size_t len)
+{
+    enum eng_status st = eng_deliver(ex, c, step, opcode_of(step, dflt_op), p, len);
+    free(p);
+    if (st == ST_OK && !burst(step))
+        flush(ex, c);
+    return st;
+}
+
+/* The connection of a send_raw/send_tcp step and the octets of its value
+ * (freed by the caller); NULL with *st set if either is missing. */
+static eng_conn *conn_and_octets(eng_exec *ex, const cJSON *step, const cJSON *value,
+                                 const char *kind, uint8_t **p, size_t *len, enum eng_status *st)
+{
+    eng_conn *c = open_conn(ex, step, st);
+    if (!c)
+        return NULL;
+    char err[300];
+    if (eng_bytes(&ex->vars, value, p, len, err, sizeof err) < 0) {
+        *st = eng_errorf(ex, "%s: %s", kind, err);
+        return NULL;
+    }
+    return c;
+}
+
 enum eng_status eng_step_send(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     (void)value;
@@ -87,44 +115,28 @@ enum eng_status eng_step_send(eng_exec *ex, const cJSON *step, const cJSON *valu
     char err[300];
     if (eng_build_frame(ex, step, enc, &p, &len, err, sizeof err) < 0)
         return eng_errorf(ex, "send: %s", err);
-    st = eng_deliver(ex, c, step, opcode_of(step, enc == MBWS_ENC_TEXT ? WS_OP_TEXT : WS_OP_BINARY), p,
-                     len);
-    free(p);
-    if (st == ST_OK && !burst(step))
-        flush(ex, c);
-    return st;
+    return deliver_message(ex, c, step, enc == MBWS_ENC_TEXT ? WS_OP_TEXT : WS_OP_BINARY, p, len);
 }
 
 enum eng_status eng_step_send_raw(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     enum eng_status st = ST_OK;
-    eng_conn *c = open_conn(ex, step, &st);
-    if (!c)
-        return st;
     uint8_t *p;
     size_t len;
-    char err[300];
-    if (eng_bytes(&ex->vars, value, &p, &len, err, sizeof err) < 0)
-        return eng_errorf(ex, "send_raw: %s", err);
-    st = eng_deliver(ex, c, step, opcode_of(step, cJSON_IsString(value) ? WS_OP_TEXT : WS_OP_BINARY),
-                     p, len);
-    free(p);
-    if (st == ST_OK && !burst(step))
-        flush(ex, c);
-    return st;
+    eng_conn *c = conn_and_octets(ex, step, value, "send_raw", &p, &len, &st);
+    if (!c)
+        return st;
+    return deliver_message(ex, c, step, cJSON_IsString(value) ? WS_OP_TEXT : WS_OP_BINARY, p, len);
 }
 
 enum eng_status eng_step_send_tcp(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     enum eng_status st = ST_OK;
-    eng_conn *c = open_conn(ex, step, &st);
-    if (!c)
-        return st;
     uint8_t *p;
     size_t len;
-    char err[300];
-    if (eng_bytes(&ex->vars, value, &p, &len, err, sizeof err) < 0)
-        return eng_errorf(ex, "send_tcp: %s", err);
+    eng_conn *c = conn_and_octets(ex, step, value, "send_tcp", &p, &len, &st);
+    if (!c)
+        return st;
     eng_log_event(ex, c->ws.id, "engine writes %zu raw TCP octets (no WebSocket framing)", len);
     ws_send_raw(&c->ws, p, len);
     free(p);
@@ -208,6 +220,20 @@ int eng_cond(eng_exec *ex, const cJSON *cond)
     return 1;
 }
 
+/* A case-written reason with its ${...} substituted, or fallback if that
+ * fails (a reason is prose: it never turns a step into an error). */
+static void reason_text(eng_exec *ex, const char *reason, const char *fallback, char *out,
+                        size_t outlen)
+{
+    eng_value v = {0};
+    char err[200];
+    if (reason && eng_subst_str(&ex->vars, reason, &v, err, sizeof err) == 0 && v.s)
+        snprintf(out, outlen, "%s", v.s);
+    else
+        snprintf(out, outlen, "%s", fallback);
+    eng_value_free(&v);
+}
+
 enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     int r = eng_cond(ex, value);
@@ -215,14 +241,8 @@ enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *v
         return ST_ERROR;
     if (!r)
         return ST_OK;
-    eng_value v = {0};
-    char err[200];
     const char *reason = cJSON_GetObjectItemCaseSensitive(step, "reason")->valuestring;
-    if (eng_subst_str(&ex->vars, reason, &v, err, sizeof err) == 0 && v.s)
-        snprintf(ex->skip_reason, sizeof ex->skip_reason, "%s", v.s);
-    else
-        snprintf(ex->skip_reason, sizeof ex->skip_reason, "%s", reason);
-    eng_value_free(&v);
+    reason_text(ex, reason, reason, ex->skip_reason, sizeof ex->skip_reason);
     return ST_SKIP;
 }
 
@@ -236,14 +256,8 @@ enum eng_status eng_step_check(eng_exec *ex, const cJSON *step, const cJSON *val
     if (r)
         return ST_OK;
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(step, "reason");
-    eng_value v = {0};
-    char err[200];
-    if (cJSON_IsString(why) && eng_subst_str(&ex->vars, why->valuestring, &v, err, sizeof err) == 0 &&
-        v.s)
-        snprintf(ex->expected, sizeof ex->expected, "%s", v.s);
-    else
-        snprintf(ex->expected, sizeof ex->expected, "the check's condition to hold");
-    eng_value_free(&v);
+    reason_text(ex, cJSON_IsString(why) ? why->valuestring : NULL, "the check's condition to hold",
+                ex->expected, sizeof ex->expected);
     size_t o = 0;
     ex->received[0] = 0;
     const cJSON *m;
