@@ -1,5 +1,6 @@
 /* The expect_* steps: what must (and must not) arrive, and when. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,44 @@ static eng_conn *conn_of(eng_exec *ex, const cJSON *step, enum eng_status *st)
     return c;
 }
 
+/* The step's connection and its time limit (key, e.g. "within_ms");
+ * NULL with *st set when either is missing or wrong. */
+static eng_conn *conn_and_limit(eng_exec *ex, const cJSON *step, const char *key, int dflt,
+                                uint64_t *ms, enum eng_status *st)
+{
+    eng_conn *c = conn_of(ex, step, st);
+    if (c && eng_step_int(ex, step, key, dflt, ms) < 0) {
+        *st = ST_ERROR;
+        return NULL;
+    }
+    return c;
+}
+
+/* Adds to what the report says was received. */
+static void append_received(eng_exec *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append_received(eng_exec *ex, const char *fmt, ...)
+{
+    size_t o = strlen(ex->received);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ex->received + o, sizeof ex->received - o, fmt, ap);
+    va_end(ap);
+}
+
+/* An ACK seen on the way is remembered: a later expect_ack it covers passes. */
+static void note_ack(eng_conn *c, const mbws_frame *f)
+{
+    if (f->type == MBWS_ACK && f->num[MBWS_F_SEQ] > c->max_ack_seen)
+        c->max_ack_seen = f->num[MBWS_F_SEQ];
+}
+
+/* Is e a frame of a type the step ignores? Then *f is the decoded frame. */
+static int ignored_frame(eng_exec *ex, const ws_event *e, uint32_t ign, mbws_frame *f)
+{
+    mbws_error_info ei;
+    return e->kind == WS_EV_MESSAGE && eng_decode(ex, 1, e, f, &ei) == 0 && (ign & (1u << f->type));
+}
+
 /* Describes an event that is not what the step wanted. */
 static void describe_event(eng_exec *ex, const ws_event *e, char *out, size_t cap)
 {
@@ -105,9 +144,8 @@ static enum eng_status timing(eng_exec *ex, const cJSON *step, double since, dou
     if (eng_step_int(ex, step, "not_before_ms", 0, &nb) < 0)
         return ST_ERROR;
     if (nb && at - since + 0.05 < (double)nb) {
-        size_t o = strlen(ex->received);
-        snprintf(ex->received + o, sizeof ex->received - o, " after %.1f ms, earlier than %llu ms",
-                 at - since, (unsigned long long)nb);
+        append_received(ex, " after %.1f ms, earlier than %llu ms", at - since,
+                        (unsigned long long)nb);
         return ST_FAIL;
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(step, "mark");
@@ -184,9 +222,7 @@ static enum eng_status capture(eng_exec *ex, const cJSON *step, const mbws_frame
         } else {
             const struct mbws_field_desc *d = mbws_field_by_name(what, strlen(what));
             if (!mbws_frame_has(f, d->id)) {
-                size_t o = strlen(ex->received);
-                snprintf(ex->received + o, sizeof ex->received - o,
-                         " (no %s field to capture into %s)", what, c->string);
+                append_received(ex, " (no %s field to capture into %s)", what, c->string);
                 return ST_FAIL;
             }
             if (d->kind == MBWS_KIND_INT)
@@ -231,10 +267,10 @@ static void expected_text(eng_exec *ex, const cJSON *step, uint32_t types, uint6
 enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     enum eng_status st = ST_OK;
-    eng_conn *c = conn_of(ex, step, &st);
     uint64_t within;
-    if (!c || eng_step_int(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within) < 0)
-        return c ? ST_ERROR : st;
+    eng_conn *c = conn_and_limit(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within, &st);
+    if (!c)
+        return st;
     uint32_t want = type_set(value), ign = ignore_set(ex, step);
     expected_text(ex, step, want, within);
     double since = eng_since(ex, step);
@@ -252,8 +288,7 @@ enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *va
             drop_head(c);
             return ST_FAIL;
         }
-        if (f.type == MBWS_ACK && f.num[MBWS_F_SEQ] > c->max_ack_seen)
-            c->max_ack_seen = f.num[MBWS_F_SEQ];
+        note_ack(c, &f);
         if (want & (1u << f.type)) {
             char why[512] = "";
             int r = frame_matches(ex, step, e, &f, why, sizeof why);
@@ -269,8 +304,7 @@ enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *va
                 return st;
             }
             if (!(ign & (1u << f.type))) {
-                size_t o = strlen(ex->received);
-                snprintf(ex->received + o, sizeof ex->received - o, " (%s)", why);
+                append_received(ex, " (%s)", why);
                 drop_head(c);
                 return ST_FAIL;
             }
@@ -285,11 +319,11 @@ enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *va
 enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     enum eng_status st = ST_OK;
-    eng_conn *c = conn_of(ex, step, &st);
     uint64_t within, n;
     char err[200];
-    if (!c || eng_step_int(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within) < 0)
-        return c ? ST_ERROR : st;
+    eng_conn *c = conn_and_limit(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within, &st);
+    if (!c)
+        return st;
     if (eng_subst_int(&ex->vars, value, &n, err, sizeof err) < 0)
         return eng_errorf(ex, "expect_ack: %s", err);
     snprintf(ex->expected, sizeof ex->expected, "ACK covering seq %llu within %llu ms",
@@ -303,11 +337,8 @@ enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON
         ws_event *e = next_event(ex, c, deadline);
         if (!e) {
             nothing(ex, c, (double)within);
-            if (c->max_ack_seen) {
-                size_t o = strlen(ex->received);
-                snprintf(ex->received + o, sizeof ex->received - o, " (highest ACK seq %llu)",
-                         (unsigned long long)c->max_ack_seen);
-            }
+            if (c->max_ack_seen)
+                append_received(ex, " (highest ACK seq %llu)", (unsigned long long)c->max_ack_seen);
             return ST_FAIL;
         }
         describe_event(ex, e, ex->received, sizeof ex->received);
@@ -318,8 +349,7 @@ enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON
         double at = e->t_ms;
         drop_head(c); /* e and f's pointers are gone; f's numbers stay */
         if (f.type == MBWS_ACK) {
-            if (f.num[MBWS_F_SEQ] > c->max_ack_seen)
-                c->max_ack_seen = f.num[MBWS_F_SEQ];
+            note_ack(c, &f);
             if (f.num[MBWS_F_SEQ] >= n)
                 return timing(ex, step, since, at);
         } else if (!(ign & (1u << f.type))) {
@@ -332,10 +362,10 @@ enum eng_status eng_step_expect_no_frame(eng_exec *ex, const cJSON *step, const 
 {
     (void)value;
     enum eng_status st = ST_OK;
-    eng_conn *c = conn_of(ex, step, &st);
     uint64_t ms;
-    if (!c || eng_step_int(ex, step, "for_ms", 1000, &ms) < 0)
-        return c ? ST_ERROR : st;
+    eng_conn *c = conn_and_limit(ex, step, "for_ms", 1000, &ms, &st);
+    if (!c)
+        return st;
     uint32_t ign = ignore_set(ex, step);
     char ts[128] = "";
     if (ign) {
@@ -357,12 +387,9 @@ enum eng_status eng_step_expect_no_frame(eng_exec *ex, const cJSON *step, const 
         }
         describe_event(ex, e, ex->received, sizeof ex->received);
         mbws_frame f;
-        mbws_error_info ei;
-        if (e->kind != WS_EV_MESSAGE || eng_decode(ex, 1, e, &f, &ei) != 0 ||
-            !(ign & (1u << f.type)))
+        if (!ignored_frame(ex, e, ign, &f))
             return ST_FAIL;
-        if (f.type == MBWS_ACK && f.num[MBWS_F_SEQ] > c->max_ack_seen)
-            c->max_ack_seen = f.num[MBWS_F_SEQ];
+        note_ack(c, &f);
         drop_head(c);
     }
 }
@@ -370,10 +397,10 @@ enum eng_status eng_step_expect_no_frame(eng_exec *ex, const cJSON *step, const 
 enum eng_status eng_step_expect_close(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     enum eng_status st = ST_OK;
-    eng_conn *c = conn_of(ex, step, &st);
     uint64_t within;
-    if (!c || eng_step_int(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within) < 0)
-        return c ? ST_ERROR : st;
+    eng_conn *c = conn_and_limit(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within, &st);
+    if (!c)
+        return st;
     const cJSON *or_drop = cJSON_GetObjectItemCaseSensitive(step, "or_drop");
     char mt[200];
     if (cJSON_IsNull(value) || cJSON_IsTrue(value))
@@ -390,30 +417,23 @@ enum eng_status eng_step_expect_close(eng_exec *ex, const cJSON *step, const cJS
         if (!e)
             return nothing(ex, c, (double)within);
         describe_event(ex, e, ex->received, sizeof ex->received);
-        if (e->kind == WS_EV_CLOSE) {
-            if (!cJSON_IsNull(value) && !cJSON_IsTrue(value)) {
-                char why[300];
-                int r = eng_match(&ex->vars, value, 1, 1, (uint64_t)e->code, NULL, 0, why, sizeof why);
-                if (r < 0) {
-                    snprintf(ex->received, sizeof ex->received, "%s", why);
-                    return ST_ERROR;
-                }
-                if (!r)
-                    return ST_FAIL;
+        if (e->kind == WS_EV_CLOSE && !cJSON_IsNull(value) && !cJSON_IsTrue(value)) {
+            char why[300];
+            int r = eng_match(&ex->vars, value, 1, 1, (uint64_t)e->code, NULL, 0, why, sizeof why);
+            if (r < 0) {
+                snprintf(ex->received, sizeof ex->received, "%s", why);
+                return ST_ERROR;
             }
-            st = timing(ex, step, since, e->t_ms);
-            drop_head(c);
-            return st;
+            if (!r)
+                return ST_FAIL;
         }
-        if (e->kind == WS_EV_EOF && cJSON_IsTrue(or_drop)) {
+        if (e->kind == WS_EV_CLOSE || (e->kind == WS_EV_EOF && cJSON_IsTrue(or_drop))) {
             st = timing(ex, step, since, e->t_ms);
             drop_head(c);
             return st;
         }
         mbws_frame f;
-        mbws_error_info ei;
-        if (e->kind != WS_EV_MESSAGE || eng_decode(ex, 1, e, &f, &ei) != 0 ||
-            !(ign & (1u << f.type)))
+        if (!ignored_frame(ex, e, ign, &f))
             return ST_FAIL;
         drop_head(c);
     }
@@ -422,10 +442,10 @@ enum eng_status eng_step_expect_close(eng_exec *ex, const cJSON *step, const cJS
 enum eng_status eng_step_expect_pong(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     enum eng_status st = ST_OK;
-    eng_conn *c = conn_of(ex, step, &st);
     uint64_t within;
-    if (!c || eng_step_int(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within) < 0)
-        return c ? ST_ERROR : st;
+    eng_conn *c = conn_and_limit(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within, &st);
+    if (!c)
+        return st;
     uint8_t *want = NULL;
     size_t wl = 0;
     char err[200];
