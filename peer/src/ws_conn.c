@@ -234,20 +234,40 @@ static void consume(ws_conn *c, size_t n)
     c->rlen -= n;
 }
 
-int ws_client_open(ws_conn *c, const char *host, int port, const char *path, const char *offers,
-                   double deadline, char *err, size_t errlen)
+/* host:port as stream socket addresses (flags: 0, or AI_PASSIVE to listen). */
+static int resolve(const char *host, int port, int flags, struct addrinfo **res, char *err,
+                   size_t errlen)
 {
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = flags;
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0 || !res) {
+    *res = NULL;
+    int rc = getaddrinfo(host, ps, &hints, res);
+    if (rc != 0 || !*res) {
         snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
         return WS_FAIL;
     }
+    return WS_OK;
+}
+
+/* No Nagle delay: a step's frame leaves when the step runs. */
+static void set_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Opens c's TCP connection to host:port, non-blocking, waiting until deadline. */
+static int tcp_connect(ws_conn *c, const char *host, int port, double deadline, char *err,
+                       size_t errlen)
+{
+    struct addrinfo *res;
+    if (resolve(host, port, 0, &res, err, errlen) != WS_OK)
+        return WS_FAIL;
     int fd = socket(res->ai_family, SOCK_STREAM, 0);
     if (fd < 0 || set_nonblock(fd) < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -256,10 +276,9 @@ int ws_client_open(ws_conn *c, const char *host, int port, const char *path, con
             close(fd);
         return WS_FAIL;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_nodelay(fd);
     c->fd = fd;
-    rc = connect(fd, res->ai_addr, res->ai_addrlen);
+    int rc = connect(fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     if (rc < 0 && errno != EINPROGRESS) {
         snprintf(err, errlen, "connect to %s:%d: %s", host, port, strerror(errno));
@@ -283,6 +302,15 @@ int ws_client_open(ws_conn *c, const char *host, int port, const char *path, con
             return WS_FAIL;
         }
     }
+    return WS_OK;
+}
+
+int ws_client_open(ws_conn *c, const char *host, int port, const char *path, const char *offers,
+                   double deadline, char *err, size_t errlen)
+{
+    int rc = tcp_connect(c, host, port, deadline, err, errlen);
+    if (rc != WS_OK)
+        return rc;
     uint8_t nonce[16];
     char key[32];
     rand_bytes(nonce, sizeof nonce);
@@ -341,18 +369,9 @@ int ws_client_open(ws_conn *c, const char *host, int port, const char *path, con
 
 int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err, size_t errlen)
 {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0 || !res) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+    struct addrinfo *res;
+    if (resolve(host, port, AI_PASSIVE, &res, err, errlen) != WS_OK)
         return WS_FAIL;
-    }
     int fd = socket(res->ai_family, SOCK_STREAM, 0);
     int one = 1;
     if (fd >= 0)
@@ -390,8 +409,7 @@ int ws_server_accept(ws_conn *c, int lfd, double deadline, double head_deadline,
         return WS_FAIL;
     }
     set_nonblock(fd);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_nodelay(fd);
     c->fd = fd;
     c->server = 1;
     size_t hl = 0;
