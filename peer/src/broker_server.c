@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn_glue.h"
 #include "mbws_broker.h"
 #include "mbws_fault.h"
 #include "mbws_frame.h"
@@ -246,28 +247,16 @@ static size_t new_token(void *app, char *buf, size_t cap)
 
 static void log_frame(const bconn *c, const char *dir, const uint8_t *p, size_t len, int text)
 {
-    mbws_decode_ctx dc = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
-    mbws_frame f;
     char line[512];
-    if (mbws_decode(p, len, text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY, &dc, &f, NULL) == 0)
-        mbws_frame_format(&f, line, sizeof line);
-    else
-        snprintf(line, sizeof line, "(%zu octets that do not decode)", len);
+    conn_glue_frame_text(p, len, text, line, sizeof line);
     fprintf(stderr, "conn %s: %s %s %s\n", c->peer, dir,
             text ? "text" : "binary", line);
 }
 
 static void arm_timer(bconn *c)
 {
-    if (!c->mc)
-        return;
-    uint64_t d = mbws_conn_deadline(c->mc);
-    if (d == UINT64_MAX) {
-        tp_timer_cancel(&c->timer);
-        return;
-    }
-    uint64_t now = tp_now_ms();
-    tp_timer_in(&c->timer, d > now ? d - now : 0);
+    if (c->mc)
+        conn_glue_arm_timer(&c->timer, c->mc);
 }
 
 static void conn_inert(bconn *c, int code)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_glue.h"
 #include "mbws_fault.h"
 
 struct cl_agent {
@@ -55,24 +56,14 @@ static void finish(cl_agent *a, int status)
 
 static void arm(cl_agent *a)
 {
-    if (!a->mc)
-        return;
-    uint64_t d = mbws_conn_deadline(a->mc), now = tp_now_ms();
-    if (d == UINT64_MAX)
-        tp_timer_cancel(&a->timer);
-    else
-        tp_timer_in(&a->timer, d > now ? d - now : 0);
+    if (a->mc)
+        conn_glue_arm_timer(&a->timer, a->mc);
 }
 
 static void log_frame(const cl_agent *a, const char *dir, const uint8_t *p, size_t len, int text)
 {
-    mbws_decode_ctx dc = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
-    mbws_frame f;
     char line[512];
-    if (mbws_decode(p, len, text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY, &dc, &f, NULL) == 0)
-        mbws_frame_format(&f, line, sizeof line);
-    else
-        snprintf(line, sizeof line, "(%zu octets that do not decode)", len);
+    conn_glue_frame_text(p, len, text, line, sizeof line);
     fprintf(stderr, "%s: %s %s %s\n", a->cfg.label ? a->cfg.label : "client", dir,
             text ? "text" : "binary", line);
 }
