@@ -3,6 +3,7 @@
 #ifndef BROKER_FAKE_H
 #define BROKER_FAKE_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -78,6 +79,22 @@ static void fake_init(fake *f, mbws_broker *b)
 static int pub(fake *f, const char *addr, const char *body)
 {
     return mbws_broker_publish(f->s, addr, strlen(addr), NULL, 0, body, strlen(body));
+}
+
+/* fake_init for each fake of a NULL-terminated list (inline: not every
+ * test uses it). */
+static inline void fakes_init(mbws_broker *b, fake *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    for (; f; f = va_arg(ap, fake *))
+        fake_init(f, b);
+    va_end(ap);
+}
+
+static inline int sub(fake *f, uint64_t id, const char *addr)
+{
+    return mbws_broker_subscribe(f->s, id, addr, strlen(addr));
 }
 
 #endif

@@ -7,9 +7,8 @@ static void ack_removes(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c;
-    fake_init(&p, b);
-    fake_init(&c, b);
-    mbws_broker_subscribe(c.s, 1, "q", 1);
+    fakes_init(b, &p, &c, NULL);
+    sub(&c, 1, "q");
     for (int i = 0; i < 5; i++)
         pub(&p, "q", "m");
     mbws_broker_pump(b);
@@ -26,12 +25,10 @@ static void requeue_front_in_order(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
+    fakes_init(b, &p, &c1, &c2, NULL);
     c1.window = 3;
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
-    mbws_broker_subscribe(c1.s, 2, "r", 1);
+    sub(&c1, 1, "q");
+    sub(&c1, 2, "r");
     const char *q[] = {"q1", "q2", "q3", "q4", "q5"};
     pub(&p, "q", q[0]);
     pub(&p, "r", "r1");
@@ -47,8 +44,8 @@ static void requeue_front_in_order(void)
     size_t unacked_q = 1 + 3; /* one q message delivered and not ACKed, plus three queued */
     CHECK_EQ("BRK-4", mbws_broker_queued(b, "q", 1), unacked_q);
     CHECK_EQ("BRK-4", mbws_broker_queued(b, "r", 1), 1);
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
-    mbws_broker_subscribe(c2.s, 2, "r", 1);
+    sub(&c2, 1, "q");
+    sub(&c2, 2, "r");
     mbws_broker_pump(b);
     CHECK_EQ("BRK-4", c2.n, 5);
     /* q's order: the requeued one first, then the rest as published. */
@@ -70,17 +67,15 @@ static void requeue_before_undelivered(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
+    fakes_init(b, &p, &c1, &c2, NULL);
     c1.window = 2;
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
+    sub(&c1, 1, "q");
     const char *m[] = {"1", "2", "3", "4"};
     for (int i = 0; i < 4; i++)
         pub(&p, "q", m[i]);
     mbws_broker_pump(b);
     mbws_broker_session_end(c1.s);
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
+    sub(&c2, 1, "q");
     mbws_broker_pump(b);
     CHECK_EQ("BRK-4", c2.n, 4);
     for (int i = 0; i < 4; i++)
@@ -92,14 +87,12 @@ static void detached_keeps_deliveries(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
+    fakes_init(b, &p, &c1, &c2, NULL);
+    sub(&c1, 1, "q");
     pub(&p, "q", "a");
     mbws_broker_pump(b);
     c1.attached = 0; /* connection lost, session resumable */
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
+    sub(&c2, 1, "q");
     pub(&p, "q", "b");
     mbws_broker_pump(b);
     CHECK_EQ("BRK-4", mbws_broker_unacked(c1.s), 1);
@@ -116,11 +109,9 @@ static void unsubscribe(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
+    fakes_init(b, &p, &c1, &c2, NULL);
+    sub(&c1, 1, "q");
+    sub(&c2, 1, "q");
     pub(&p, "q", "a");
     mbws_broker_pump(b);
     CHECK_EQ("BRK-5", c1.n, 1);
@@ -144,13 +135,10 @@ static void unsubscribe_last_served_keeps_turn(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2, c3;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
-    fake_init(&c3, b);
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
-    mbws_broker_subscribe(c3.s, 1, "q", 1);
+    fakes_init(b, &p, &c1, &c2, &c3, NULL);
+    sub(&c1, 1, "q");
+    sub(&c2, 1, "q");
+    sub(&c3, 1, "q");
     pub(&p, "q", "a");
     pub(&p, "q", "b");
     mbws_broker_pump(b); /* c1 then c2 served */

@@ -7,13 +7,10 @@ static void round_robin(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2, c3;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
-    fake_init(&c3, b);
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
-    mbws_broker_subscribe(c3.s, 1, "q", 1);
+    fakes_init(b, &p, &c1, &c2, &c3, NULL);
+    sub(&c1, 1, "q");
+    sub(&c2, 1, "q");
+    sub(&c3, 1, "q");
     const char *bodies[] = {"a", "b", "c", "d", "e", "f", "g"};
     for (int i = 0; i < 7; i++)
         pub(&p, "q", bodies[i]);
@@ -35,12 +32,10 @@ static void skips_closed_window(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
+    fakes_init(b, &p, &c1, &c2, NULL);
     c1.window = 1;
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
-    mbws_broker_subscribe(c2.s, 9, "q", 1);
+    sub(&c1, 1, "q");
+    sub(&c2, 9, "q");
     for (int i = 0; i < 4; i++)
         pub(&p, "q", "m");
     mbws_broker_pump(b);
@@ -64,11 +59,9 @@ static void skips_detached(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
-    mbws_broker_subscribe(c1.s, 1, "q", 1);
-    mbws_broker_subscribe(c2.s, 1, "q", 1);
+    fakes_init(b, &p, &c1, &c2, NULL);
+    sub(&c1, 1, "q");
+    sub(&c2, 1, "q");
     c1.attached = 0;
     pub(&p, "q", "x");
     pub(&p, "q", "y");
@@ -82,13 +75,11 @@ static void max_frame_fifo_blocking(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, small, big;
-    fake_init(&p, b);
-    fake_init(&small, b);
-    fake_init(&big, b);
+    fakes_init(b, &p, &small, &big, NULL);
     small.max_body = 4;
     big.attached = 0;
-    mbws_broker_subscribe(small.s, 1, "q", 1);
-    mbws_broker_subscribe(big.s, 1, "q", 1);
+    sub(&small, 1, "q");
+    sub(&big, 1, "q");
     pub(&p, "q", "tiny");
     pub(&p, "q", "too-long-for-small");
     pub(&p, "q", "ok");
@@ -112,8 +103,7 @@ static void duplicate_sub_id(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake c, d;
-    fake_init(&c, b);
-    fake_init(&d, b);
+    fakes_init(b, &c, &d, NULL);
     CHECK_EQ("BRK-2", mbws_broker_subscribe(c.s, 5, "q", 1), 0);
     CHECK_EQ("BRK-2", mbws_broker_subscribe(c.s, 5, "r", 1), 10);
     CHECK_EQ("BRK-2", mbws_broker_subscribe(c.s, 6, "q", 1), 0);
@@ -126,10 +116,9 @@ static void two_subs_one_session(void)
 {
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c;
-    fake_init(&p, b);
-    fake_init(&c, b);
-    mbws_broker_subscribe(c.s, 1, "q", 1);
-    mbws_broker_subscribe(c.s, 2, "q", 1);
+    fakes_init(b, &p, &c, NULL);
+    sub(&c, 1, "q");
+    sub(&c, 2, "q");
     pub(&p, "q", "a");
     pub(&p, "q", "b");
     pub(&p, "q", "c");
