@@ -31,12 +31,7 @@ static void open_pair(enum mbws_subprotocol sp, enum mbws_encoding enc, uint64_t
 
 static void close_all(void)
 {
-    peer_fini(&cl);
-    peer_fini(&br);
-    peer_fini(&cl2);
-    peer_fini(&br2);
-    table_clear();
-    mbws_session_free(cs);
+    free_all(&cl, &br, &cl2, &br2, cs);
     cs = NULL;
     with(MBWS_FAULT_NONE);
 }

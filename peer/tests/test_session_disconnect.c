@@ -18,12 +18,7 @@ static void setup(uint32_t client_ack_delay, uint32_t broker_ack_delay)
 
 static void teardown(void)
 {
-    peer_fini(&cl);
-    peer_fini(&br);
-    peer_fini(&cl2);
-    peer_fini(&br2);
-    table_clear();
-    mbws_session_free(cs);
+    free_all(&cl, &br, &cl2, &br2, cs);
 }
 
 static long idx_sent(peer *p, uint8_t type)

@@ -18,9 +18,7 @@ static void open_pair(uint64_t client_credit, uint64_t broker_credit)
 
 static void close_pair(void)
 {
-    pair_fini(&cl, &br);
-    table_clear();
-    mbws_session_free(cs);
+    free_all(&cl, &br, NULL, NULL, cs);
 }
 
 static mbws_session_info info(peer *p)

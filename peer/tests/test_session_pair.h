@@ -373,4 +373,17 @@ static inline void table_clear(void)
     }
 }
 
+/* Ends a test: frees the conns of the given peers (cl2, br2: a second
+ * pair after a resume, or NULL), every broker session left in the table
+ * and the client's session. */
+static inline void free_all(peer *cl, peer *br, peer *cl2, peer *br2, mbws_session *cs)
+{
+    peer *const peers[] = {cl, br, cl2, br2};
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++)
+        if (peers[i])
+            peer_fini(peers[i]);
+    table_clear();
+    mbws_session_free(cs);
+}
+
 #endif

@@ -31,12 +31,7 @@ static void resume_pair(uint64_t now)
 
 static void teardown(void)
 {
-    peer_fini(&cl);
-    peer_fini(&br);
-    peer_fini(&cl2);
-    peer_fini(&br2);
-    table_clear();
-    mbws_session_free(cs);
+    free_all(&cl, &br, &cl2, &br2, cs);
 }
 
 static mbws_session *broker_session(void)
