@@ -358,7 +358,7 @@ static inline void pair_start(peer *cl, peer *br, const mbws_conn_config *cc, co
     pump(cl, br, now);
 }
 
-/* Frees both conns and every broker session left in the table. */
+/* Frees both conns; broker sessions stay in the table (table_clear frees them). */
 static inline void pair_fini(peer *cl, peer *br)
 {
     peer_fini(cl);
