@@ -24,6 +24,8 @@ from pathlib import Path
 HARNESS = Path(__file__).resolve().parent
 ROOT = HARNESS.parent
 SUITE = HARNESS / "mbws-suite"
+sys.path.insert(0, str(HARNESS))
+from mbws_harness.targets import TargetError, find_peer  # noqa: E402
 
 
 def load_verdicts(results_path):
@@ -79,10 +81,10 @@ def main(argv=None):
     args = ap.parse_args(own)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
-    peer = Path(args.peer or os.environ.get("MBWS_PEER") or ROOT / "build" / "peer" / "mbws-peer")
-    if not (peer.is_file() and os.access(peer, os.X_OK)):
-        print(f"repeat_check: mbws-peer not found at {peer} (build it or pass --peer)",
-              file=sys.stderr)
+    try:
+        peer = find_peer(args.peer or os.environ.get("MBWS_PEER"))
+    except TargetError as exc:
+        print(f"repeat_check: {exc}", file=sys.stderr)
         return 2
 
     signal.signal(signal.SIGTERM, _interrupt)
@@ -96,7 +98,7 @@ def main(argv=None):
     runs, failures = [], []
     for i in range(1, args.runs + 1):
         run_id = f"{stamp}-run{i}"
-        cmd = [sys.executable, str(SUITE), "--peer", str(peer.resolve()), "--report-dir",
+        cmd = [sys.executable, str(SUITE), "--peer", str(peer), "--report-dir",
                args.report_dir, "--run-id", run_id, "--cases", str(cases), "-q", "-p", "no:cacheprovider"] + extra
         t0 = time.monotonic()
         # Own session: Ctrl-C or a hang stops the suite and everything it started.

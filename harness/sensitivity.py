@@ -38,6 +38,7 @@ sys.path.insert(0, str(HARNESS))
 from mbws_harness import SUBPROTOCOLS  # noqa: E402
 from mbws_harness.cases import CaseError, load_cases  # noqa: E402
 from mbws_harness.targets import BundledBroker, TargetError  # noqa: E402
+from mbws_harness.targets import find_peer as targets_find_peer  # noqa: E402
 
 ROLES = ("broker", "client")
 
@@ -57,12 +58,11 @@ class Fault:
 # -- inputs ----------------------------------------------------------------------
 
 def find_peer(value):
-    path = Path(value or os.environ.get("MBWS_PEER") or ROOT / "build" / "peer" / "mbws-peer")
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        raise SetupError(f"mbws-peer not found or not executable at {path}; build it with "
-                         f"'cmake -S {ROOT} -B {ROOT}/build && cmake --build {ROOT}/build -j2' "
-                         "or pass --peer PATH")
-    return path.resolve()
+    """--peer, else $MBWS_PEER, else build/peer/mbws-peer (targets.find_peer)."""
+    try:
+        return targets_find_peer(value or os.environ.get("MBWS_PEER"))
+    except TargetError as exc:
+        raise SetupError(str(exc)) from None
 
 
 def parse_faults(text):

@@ -151,17 +151,13 @@ def check_reachable(url, timeout=3.0):
 
 
 def find_peer(option_value):
-    """The mbws-peer binary: --peer, else build/peer/mbws-peer in the repo."""
+    """The mbws-peer binary: the given path (--peer), else build/peer/mbws-peer
+    in the repo."""
     build_hint = (f"build it with:  cmake -S {REPO_DIR} -B {REPO_DIR}/build && "
                   f"cmake --build {REPO_DIR}/build -j2   (or pass --peer PATH)")
-    if option_value:
-        path = Path(option_value)
-        if not path.is_file():
-            raise TargetError(f"--peer: {path} not found; {build_hint}")
-    else:
-        path = REPO_DIR / "build" / "peer" / "mbws-peer"
-        if not path.is_file():
-            raise TargetError(f"mbws-peer not found at {path}; {build_hint}")
+    path = Path(option_value) if option_value else REPO_DIR / "build" / "peer" / "mbws-peer"
+    if not path.is_file():
+        raise TargetError(f"mbws-peer not found at {path}; {build_hint}")
     if not os.access(path, os.X_OK):
         raise TargetError(f"{path} is not executable")
     return path.resolve()
