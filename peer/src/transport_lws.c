@@ -152,6 +152,15 @@ static const char *pick_subprotocol(tp_ctx *t, const char *offer, int last)
     return found;
 }
 
+/* The client's Sec-WebSocket-Protocol header, "" when it sent none. */
+static const char *offered_list(struct lws *wsi, char *buf, int cap)
+{
+    buf[0] = 0;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
+        lws_hdr_copy(wsi, buf, cap, WSI_TOKEN_PROTOCOL);
+    return buf;
+}
+
 /* broker-select-last-subprotocol fault (breaks WS-2): libwebsockets has
  * bound the first supported name and written it as the last line of the 101
  * (ADD_HEADERS comes right after it); rewrite that line with the last
@@ -159,10 +168,8 @@ static const char *pick_subprotocol(tp_ctx *t, const char *offer, int last)
 static void select_last_fault(struct lws *wsi, tp_ctx *t, struct lws_process_html_args *args)
 {
     static const char key[] = "\r\nSec-WebSocket-Protocol: ";
-    char offer[512] = "";
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
-        lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
-    const char *last = pick_subprotocol(t, offer, 1);
+    char offer[512];
+    const char *last = pick_subprotocol(t, offered_list(wsi, offer, sizeof offer), 1);
     if (!last || !args || !args->p || args->p[-1] != '\n')
         return;
     for (size_t k = sizeof key + 1; k < 128; k++) {
@@ -180,10 +187,8 @@ static void select_last_fault(struct lws *wsi, tp_ctx *t, struct lws_process_htm
 
 static int refuse_upgrade(struct lws *wsi, tp_ctx *t)
 {
-    char offer[512] = "";
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0)
-        lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL);
-    if (pick_subprotocol(t, offer, 0))
+    char offer[512];
+    if (pick_subprotocol(t, offered_list(wsi, offer, sizeof offer), 0))
         return 0;
     /* WS-2: refuse the upgrade with an HTTP status of 400 or higher. The
      * response is written here because lws_return_http_status() would
