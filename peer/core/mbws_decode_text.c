@@ -8,6 +8,15 @@
 #include "mbws_codec_internal.h"
 #include "mbws_fault.h"
 
+/* Where the content of the line [start, lf) ends: at its LF, or, with the
+ * txt-cr-allowed fault (breaks TXT-2), before a CR that precedes the LF. */
+static size_t cr_lf_fault(const uint8_t *buf, size_t start, size_t lf)
+{
+    if (lf > start && buf[lf - 1] == '\r' && mbws_fault_on(MBWS_FAULT_TXT_CR_ALLOWED))
+        return lf - 1;
+    return lf;
+}
+
 /* TXT-5: digits only, no sign, spaces or leading zeros, at most 2^64-1.
  * Returns NULL when good, else why, with *bad the offending index. */
 static const char *parse_uint(const uint8_t *p, size_t n, uint64_t *v, size_t *bad)
@@ -80,9 +89,7 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
 
     /* Step 1: structure. The type line is judged in step 2. */
     const uint8_t *lf = memchr(buf, '\n', len);
-    size_t tl_end = lf ? (size_t)(lf - buf) : len;
-    if (lf && tl_end > 0 && buf[tl_end - 1] == '\r' && mbws_fault_on(MBWS_FAULT_TXT_CR_ALLOWED))
-        tl_end--; /* fault: CR LF taken as a line end */
+    size_t tl_end = lf ? cr_lf_fault(buf, 0, (size_t)(lf - buf)) : len;
     const uint8_t *cr = memchr(buf, '\r', tl_end);
     if (cr)
         return mbws_fail(err, MBWS_E_MALFORMED, "TXT-2", (size_t)(cr - buf), 0,
@@ -105,9 +112,8 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-4", len, 0,
                              "frame ends without the empty line that ends the header");
         lf = memchr(buf + at, '\n', len - at);
-        size_t end = lf ? (size_t)(lf - buf) : len, eol = end;
-        if (lf && eol > at && buf[eol - 1] == '\r' && mbws_fault_on(MBWS_FAULT_TXT_CR_ALLOWED))
-            eol--; /* fault: CR LF taken as a line end */
+        size_t end = lf ? (size_t)(lf - buf) : len;
+        size_t eol = lf ? cr_lf_fault(buf, at, end) : end;
         cr = memchr(buf + at, '\r', eol - at);
         if (cr)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-2", (size_t)(cr - buf), 0,
