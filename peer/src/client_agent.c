@@ -129,8 +129,14 @@ static void drain(cl_agent *a)
     arm(a);
 }
 
-/* flow_after_read: hold or release the window; the application's own
- * hold (cl_hold_window) stays in force either way. */
+/* The window is held while the application holds it (cl_hold_window) or
+ * a read is still in progress (flow_after_read). */
+static int apply_window_hold(cl_agent *a)
+{
+    return mbws_conn_hold_window(a->mc, a->app_hold || a->read_hold, tp_now_ms());
+}
+
+/* flow_after_read: hold or release the window for the read in progress. */
 static void set_read_hold(cl_agent *a, int on)
 {
     a->read_hold = on;
@@ -139,7 +145,7 @@ static void set_read_hold(cl_agent *a, int on)
     else
         tp_timer_cancel(&a->read_hold_end);
     if (a->mc)
-        mbws_conn_hold_window(a->mc, on || a->app_hold, tp_now_ms());
+        apply_window_hold(a);
 }
 
 static void read_hold_fire(tp_timer *tm)
@@ -452,7 +458,7 @@ int cl_hold_window(cl_agent *a, int held)
     if (!a->mc)
         return MBWS_CMD_STATE;
     a->app_hold = held != 0;
-    int rc = mbws_conn_hold_window(a->mc, held || a->read_hold, tp_now_ms());
+    int rc = apply_window_hold(a);
     drain(a);
     return rc;
 }
