@@ -482,8 +482,7 @@ static void test_broker_model_faults(void)
     with(MBWS_FAULT_BRK_LIFO);
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
     fake p, c1, c2;
-    fake_init(&p, b);
-    fake_init(&c1, b);
+    fakes_init(b, &p, &c1, NULL);
     fake_pub(&p, "q", "a");
     fake_pub(&p, "q", "b");
     fake_pub(&p, "q", "c");
@@ -494,9 +493,7 @@ static void test_broker_model_faults(void)
 
     with(MBWS_FAULT_BRK_FIRST_SUBSCRIPTION_ONLY);
     b = mbws_broker_new(&fake_ops, 0);
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
+    fakes_init(b, &p, &c1, &c2, NULL);
     mbws_broker_subscribe(c1.s, 1, "q", 1);
     mbws_broker_subscribe(c2.s, 1, "q", 1);
     for (int i = 0; i < 4; i++)
@@ -508,9 +505,7 @@ static void test_broker_model_faults(void)
 
     with(MBWS_FAULT_BRK_NO_REQUEUE);
     b = mbws_broker_new(&fake_ops, 0);
-    fake_init(&p, b);
-    fake_init(&c1, b);
-    fake_init(&c2, b);
+    fakes_init(b, &p, &c1, &c2, NULL);
     mbws_broker_subscribe(c1.s, 1, "q", 1);
     fake_pub(&p, "q", "a");
     fake_pub(&p, "q", "b");
@@ -525,8 +520,7 @@ static void test_broker_model_faults(void)
 
     with(MBWS_FAULT_BRK_DROP_UNROUTED);
     b = mbws_broker_new(&fake_ops, 0);
-    fake_init(&p, b);
-    fake_init(&c1, b);
+    fakes_init(b, &p, &c1, NULL);
     CHECK_EQ("BRK-6", fake_pub(&p, "q", "a"), 0);
     CHECK_EQ("BRK-6", mbws_broker_queued(b, "q", 1), 0);
     mbws_broker_subscribe(c1.s, 1, "q", 1);
