@@ -1,4 +1,4 @@
-/* Session-layer faults (peer/core/mbws_faults_session.def): each one,
+/* Session-layer faults (peer/core/fault/mbws_faults_session.def): each one,
  * switched on, changes the core's behaviour in the way its table line
  * says, and only while it is on. Every check names the requirement the
  * fault breaks: the check passes when the violation is really there. */

@@ -1,4 +1,4 @@
-/* The engine's RFC 6455 framer and handshake helpers (peer/core/ws_*.c).
+/* The engine's RFC 6455 framer and handshake helpers (peer/wire/ws_frame.c, ws_handshake.c).
  * Checks cite RFC 6455 sections, or WS-4 where fragmentation is concerned. */
 #include "mbws_test.h"
 #include "ws_frame.h"
