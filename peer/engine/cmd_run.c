@@ -3,6 +3,7 @@
  * runs case x subprotocol x encoding executions, writes the result file. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 
 #include "commands.h"
 #include "engine_sched.h"
+
+/* What run_parse() found: run, print --help and exit 0, or exit 2. */
+enum opt_parsed { OPT_RUN, OPT_HELP, OPT_BAD };
 
 #ifndef MBWS_VERSION
 #define MBWS_VERSION "dev"
@@ -248,175 +252,249 @@ static void iso_now(char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* What the command line asks for beyond struct run. */
+struct run_args {
+    eng_target t;
+    unsigned sp_mask, enc_mask;
+    int njobs, have_target, have_listen;
+    const char *json_out;
+};
+
+enum {
+    O_CASE = 256,
+    O_TARGET,
+    O_LISTEN,
+    O_CLIENT_CMD,
+    O_SUBPROTOCOL,
+    O_ENCODING,
+    O_JOBS,
+    O_CASE_TIMEOUT,
+    O_JSON,
+};
+
+static const struct option run_options[] = {
+    {"case", required_argument, NULL, O_CASE},
+    {"target", required_argument, NULL, O_TARGET},
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"client-cmd", required_argument, NULL, O_CLIENT_CMD},
+    {"subprotocol", required_argument, NULL, O_SUBPROTOCOL},
+    {"encoding", required_argument, NULL, O_ENCODING},
+    {"jobs", required_argument, NULL, O_JOBS},
+    {"case-timeout", required_argument, NULL, O_CASE_TIMEOUT},
+    {"json", required_argument, NULL, O_JSON},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --case FILE|DIR: one file, or every case file under DIR. */
+static int add_case_arg(struct run *r, const char *v)
+{
+    struct stat st;
+    if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
+        return collect(r, v);
+    add_path(r, v);
+    return 0;
+}
+
+/* --subprotocol and --encoding: one more bit in the mask. */
+static int add_mask(const char *v, const char *what, const char *name0, const char *name1,
+                    unsigned bit0, unsigned bit1, unsigned *mask)
+{
+    if (!strcmp(v, name0))
+        *mask |= 1u << bit0;
+    else if (!strcmp(v, name1))
+        *mask |= 1u << bit1;
+    else {
+        fprintf(stderr, "mbws-peer run: unknown %s '%s'\n", what, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* One option of run_options; 0, or -1 after a message. */
+static int run_option(int opt, const char *v, struct run *r, struct run_args *a)
+{
+    switch (opt) {
+    case O_CASE:
+        return add_case_arg(r, v);
+    case O_TARGET:
+        a->t.url = v;
+        a->have_target = 1;
+        return parse_url(v, &a->t);
+    case O_LISTEN:
+        a->have_listen = 1;
+        return parse_listen(v, &a->t);
+    case O_CLIENT_CMD:
+        a->t.client_cmd = v;
+        return 0;
+    case O_SUBPROTOCOL:
+        return add_mask(v, "subprotocol", MBWS_SUBPROTOCOL_MBWS, MBWS_SUBPROTOCOL_MBLWS,
+                        MBWS_SP_MBWS, MBWS_SP_MBLWS, &a->sp_mask);
+    case O_ENCODING:
+        return add_mask(v, "encoding", "binary", "text", MBWS_ENC_BINARY, MBWS_ENC_TEXT,
+                        &a->enc_mask);
+    case O_JOBS:
+        a->njobs = atoi(v);
+        if (a->njobs >= 1 && a->njobs <= 64)
+            return 0;
+        fprintf(stderr, "mbws-peer run: --jobs takes 1..64\n");
+        return -1;
+    case O_CASE_TIMEOUT:
+        a->t.case_timeout_ms = atoi(v);
+        if (a->t.case_timeout_ms >= 100)
+            return 0;
+        fprintf(stderr, "mbws-peer run: --case-timeout takes at least 100 ms\n");
+        return -1;
+    case O_JSON:
+        a->json_out = v;
+        return 0;
+    case 'v':
+        r->verbose = a->t.verbose = 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* The options, then the checks across them. */
+static enum opt_parsed run_parse(int argc, char **argv, struct run *r, struct run_args *a)
+{
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+:hv", run_options, NULL)) != -1) {
+        if (opt == 'h') {
+            usage(stdout);
+            return OPT_HELP;
+        } else if (opt == ':') {
+            fprintf(stderr, "mbws-peer run: %s needs a value (see --help)\n", argv[optind - 1]);
+            return OPT_BAD;
+        } else if (opt == '?') {
+            fprintf(stderr, "mbws-peer run: unknown option '%s' (see --help)\n",
+                    optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
+            return OPT_BAD;
+        } else if (run_option(opt, optarg, r, a)) {
+            return OPT_BAD;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mbws-peer run: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return OPT_BAD;
+    }
+    if (a->have_target == a->have_listen || (a->have_listen && !a->t.client_cmd) ||
+        (a->t.client_cmd && !a->have_listen)) {
+        fprintf(stderr, "mbws-peer run: give either --target URL, or --listen HOST:PORT with "
+                        "--client-cmd CMD (see --help)\n");
+        return OPT_BAD;
+    }
+    if (!r->npaths) {
+        fprintf(stderr, "mbws-peer run: no case files (--case FILE|DIR)\n");
+        return OPT_BAD;
+    }
+    a->t.role = a->have_target ? ENG_TEST_BROKER : ENG_TEST_CLIENT;
+    if (a->have_listen && a->t.listen_port != 0 && a->njobs > 1) {
+        fprintf(stderr, "mbws-peer run: a fixed --listen port serves one execution at a time; "
+                        "running with --jobs 1 (use port 0 for concurrency)\n");
+        a->njobs = 1;
+    }
+    if (!a->sp_mask)
+        a->sp_mask = 3;
+    if (!a->enc_mask)
+        a->enc_mask = 3;
+    return OPT_RUN;
+}
+
+/* case x subprotocol x encoding, as the case and the options allow. */
+static void plan_jobs(struct run *r, unsigned sp_mask, unsigned enc_mask)
+{
+    r->jobs = calloc(r->ncases * 4 + 1, sizeof *r->jobs);
+    if (!r->jobs)
+        abort();
+    for (size_t i = 0; i < r->ncases; i++)
+        for (int sp = 0; sp < 2; sp++)
+            for (int enc = 0; enc < 2; enc++)
+                if ((r->cases[i].sp_mask & sp_mask & (1u << sp)) &&
+                    (r->cases[i].enc_mask & enc_mask & (1u << enc))) {
+                    eng_job *j = &r->jobs[r->njobs];
+                    j->c = &r->cases[i];
+                    j->sp = (enum mbws_subprotocol)sp;
+                    j->enc = (enum mbws_encoding)enc;
+                    j->seq = (int)r->njobs++;
+                }
+}
+
+/* The result file (docs/engine-interface.md); 0, or -1 when it cannot be written. */
+static int write_results(struct run *r, const eng_target *t, const char *path,
+                         const char *started, double dur)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "tool", "mbws-peer");
+    cJSON_AddStringToObject(doc, "version", MBWS_VERSION);
+    cJSON_AddNumberToObject(doc, "profile", MBWS_PROFILE_VERSION);
+    cJSON *tg = cJSON_AddObjectToObject(doc, "target");
+    if (t->role == ENG_TEST_BROKER) {
+        cJSON_AddStringToObject(tg, "kind", "broker");
+        cJSON_AddStringToObject(tg, "url", t->url);
+    } else {
+        cJSON_AddStringToObject(tg, "kind", "client");
+        cJSON_AddStringToObject(tg, "command", t->client_cmd);
+        char l[300];
+        snprintf(l, sizeof l, "%s:%d", t->listen_host, t->listen_port);
+        cJSON_AddStringToObject(tg, "listen", l);
+    }
+    cJSON_AddStringToObject(doc, "started", started);
+    cJSON_AddNumberToObject(doc, "duration_ms", (double)(long long)(dur * 10) / 10.0);
+    cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
+    static const char *const names[] = {"pass", "fail", "error", "skip"};
+    for (int i = 0; i < 4; i++)
+        cJSON_AddNumberToObject(sum, names[i], (double)r->counts[i]);
+    cJSON *arr = cJSON_AddArrayToObject(doc, "results");
+    for (size_t i = 0; i < r->njobs; i++) {
+        cJSON_AddItemToArray(arr, r->results[i]);
+        r->results[i] = NULL;
+    }
+    char *s = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    FILE *f = fopen(path, "w");
+    int rc = 0;
+    if (!f || !s || fputs(s, f) < 0 || fputc('\n', f) < 0) {
+        fprintf(stderr, "mbws-peer run: cannot write %s\n", path);
+        rc = -1;
+    }
+    if (f)
+        fclose(f);
+    free(s);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run r;
     memset(&r, 0, sizeof r);
-    eng_target t;
-    memset(&t, 0, sizeof t);
-    t.case_timeout_ms = 20000;
-    unsigned sp_mask = 0, enc_mask = 0;
-    int njobs = 1, have_target = 0, have_listen = 0, rc = 2;
-    const char *json_out = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            free_run(&r);
-            return 0;
-        }
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            r.verbose = t.verbose = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "mbws-peer run: %s needs a value (see --help)\n", a);
-            goto out;
-        }
-        i++;
-        if (!strcmp(a, "--case")) {
-            struct stat st;
-            if (stat(v, &st) == 0 && S_ISDIR(st.st_mode)) {
-                if (collect(&r, v) < 0)
-                    goto out;
-            } else {
-                add_path(&r, v);
-            }
-        } else if (!strcmp(a, "--target")) {
-            if (parse_url(v, &t) < 0)
-                goto out;
-            t.url = v;
-            have_target = 1;
-        } else if (!strcmp(a, "--listen")) {
-            if (parse_listen(v, &t) < 0)
-                goto out;
-            have_listen = 1;
-        } else if (!strcmp(a, "--client-cmd")) {
-            t.client_cmd = v;
-        } else if (!strcmp(a, "--subprotocol")) {
-            if (!strcmp(v, MBWS_SUBPROTOCOL_MBWS))
-                sp_mask |= 1u << MBWS_SP_MBWS;
-            else if (!strcmp(v, MBWS_SUBPROTOCOL_MBLWS))
-                sp_mask |= 1u << MBWS_SP_MBLWS;
-            else {
-                fprintf(stderr, "mbws-peer run: unknown subprotocol '%s'\n", v);
-                goto out;
-            }
-        } else if (!strcmp(a, "--encoding")) {
-            if (!strcmp(v, "binary"))
-                enc_mask |= 1u << MBWS_ENC_BINARY;
-            else if (!strcmp(v, "text"))
-                enc_mask |= 1u << MBWS_ENC_TEXT;
-            else {
-                fprintf(stderr, "mbws-peer run: unknown encoding '%s'\n", v);
-                goto out;
-            }
-        } else if (!strcmp(a, "--jobs")) {
-            njobs = atoi(v);
-            if (njobs < 1 || njobs > 64) {
-                fprintf(stderr, "mbws-peer run: --jobs takes 1..64\n");
-                goto out;
-            }
-        } else if (!strcmp(a, "--case-timeout")) {
-            t.case_timeout_ms = atoi(v);
-            if (t.case_timeout_ms < 100) {
-                fprintf(stderr, "mbws-peer run: --case-timeout takes at least 100 ms\n");
-                goto out;
-            }
-        } else if (!strcmp(a, "--json")) {
-            json_out = v;
-        } else {
-            fprintf(stderr, "mbws-peer run: unknown option '%s' (see --help)\n", a);
-            goto out;
-        }
-    }
-    if (have_target == have_listen || (have_listen && !t.client_cmd) || (t.client_cmd && !have_listen)) {
-        fprintf(stderr, "mbws-peer run: give either --target URL, or --listen HOST:PORT with "
-                        "--client-cmd CMD (see --help)\n");
+    struct run_args a;
+    memset(&a, 0, sizeof a);
+    a.t.case_timeout_ms = 20000;
+    a.njobs = 1;
+    enum opt_parsed parsed = run_parse(argc, argv, &r, &a);
+    int rc = parsed == OPT_HELP ? 0 : 2;
+    if (parsed != OPT_RUN || load_all(&r) < 0)
         goto out;
-    }
-    if (!r.npaths) {
-        fprintf(stderr, "mbws-peer run: no case files (--case FILE|DIR)\n");
-        goto out;
-    }
-    t.role = have_target ? ENG_TEST_BROKER : ENG_TEST_CLIENT;
-    if (have_listen && t.listen_port != 0 && njobs > 1) {
-        fprintf(stderr, "mbws-peer run: a fixed --listen port serves one execution at a time; "
-                        "running with --jobs 1 (use port 0 for concurrency)\n");
-        njobs = 1;
-    }
-    if (load_all(&r) < 0)
-        goto out;
-    if (!sp_mask)
-        sp_mask = 3;
-    if (!enc_mask)
-        enc_mask = 3;
-    r.jobs = calloc(r.ncases * 4 + 1, sizeof *r.jobs);
-    if (!r.jobs)
-        abort();
-    for (size_t i = 0; i < r.ncases; i++)
-        for (int sp = 0; sp < 2; sp++)
-            for (int enc = 0; enc < 2; enc++)
-                if ((r.cases[i].sp_mask & sp_mask & (1u << sp)) &&
-                    (r.cases[i].enc_mask & enc_mask & (1u << enc))) {
-                    eng_job *j = &r.jobs[r.njobs];
-                    j->c = &r.cases[i];
-                    j->sp = (enum mbws_subprotocol)sp;
-                    j->enc = (enum mbws_encoding)enc;
-                    j->seq = (int)r.njobs++;
-                }
+    plan_jobs(&r, a.sp_mask, a.enc_mask);
     r.results = calloc(r.njobs + 1, sizeof *r.results);
     if (!r.results)
         abort();
-    t.run_nonce = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8);
+    a.t.run_nonce = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8);
     signal(SIGPIPE, SIG_IGN);
     char started[32];
     iso_now(started, sizeof started);
     double t0 = ws_clock_ms();
-    eng_run_jobs(r.jobs, r.njobs, &t, njobs, r.results, progress, &r, free_run, &r);
+    eng_run_jobs(r.jobs, r.njobs, &a.t, a.njobs, r.results, progress, &r, free_run, &r);
     double dur = ws_clock_ms() - t0;
     fprintf(stderr, "mbws-peer run: %zu executions: %zu pass, %zu fail, %zu error, %zu skip (%.1f s)\n",
             r.njobs, r.counts[0], r.counts[1], r.counts[2], r.counts[3], dur / 1000.0);
     rc = r.counts[1] || r.counts[2] ? 1 : 0;
-    if (json_out) {
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "tool", "mbws-peer");
-        cJSON_AddStringToObject(doc, "version", MBWS_VERSION);
-        cJSON_AddNumberToObject(doc, "profile", MBWS_PROFILE_VERSION);
-        cJSON *tg = cJSON_AddObjectToObject(doc, "target");
-        if (t.role == ENG_TEST_BROKER) {
-            cJSON_AddStringToObject(tg, "kind", "broker");
-            cJSON_AddStringToObject(tg, "url", t.url);
-        } else {
-            cJSON_AddStringToObject(tg, "kind", "client");
-            cJSON_AddStringToObject(tg, "command", t.client_cmd);
-            char l[300];
-            snprintf(l, sizeof l, "%s:%d", t.listen_host, t.listen_port);
-            cJSON_AddStringToObject(tg, "listen", l);
-        }
-        cJSON_AddStringToObject(doc, "started", started);
-        cJSON_AddNumberToObject(doc, "duration_ms", (double)(long long)(dur * 10) / 10.0);
-        cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
-        static const char *const names[] = {"pass", "fail", "error", "skip"};
-        for (int i = 0; i < 4; i++)
-            cJSON_AddNumberToObject(sum, names[i], (double)r.counts[i]);
-        cJSON *arr = cJSON_AddArrayToObject(doc, "results");
-        for (size_t i = 0; i < r.njobs; i++) {
-            cJSON_AddItemToArray(arr, r.results[i]);
-            r.results[i] = NULL;
-        }
-        char *s = cJSON_Print(doc);
-        cJSON_Delete(doc);
-        FILE *f = fopen(json_out, "w");
-        if (!f || !s || fputs(s, f) < 0 || fputc('\n', f) < 0) {
-            fprintf(stderr, "mbws-peer run: cannot write %s\n", json_out);
-            rc = 2;
-        }
-        if (f)
-            fclose(f);
-        free(s);
-    }
+    if (a.json_out && write_results(&r, &a.t, a.json_out, started, dur) < 0)
+        rc = 2;
 out:
     free_run(&r);
     return rc;

@@ -3,6 +3,7 @@
 #include "client_opts.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,4 +51,15 @@ void opt_raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+const char *opt_refused(char **argv)
+{
+    static char shortopt[3];
+    /* A long option leaves optopt 0 (unknown) or its table value, >= 256. */
+    if (optopt > 0 && optopt < 256) {
+        snprintf(shortopt, sizeof shortopt, "-%c", optopt);
+        return shortopt;
+    }
+    return argv[optind - 1];
 }

@@ -3,6 +3,7 @@
  * (libwebsockets, same message sizes), and the ratio of the two. */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,107 +460,180 @@ static void usage(FILE *out)
             "  --no-raw             skip the raw baseline\n");
 }
 
+/* What the command line asks for. */
+typedef struct bench_args {
+    const char *url, *sp;
+    uint64_t clients, messages, credit, rounds, broker_pid;
+    size_t sizes[16];
+    int nsizes, raw;
+    enum mbws_encoding enc;
+} bench_args;
+
+enum {
+    O_CLIENTS = 256,
+    O_SIZES,
+    O_MESSAGES,
+    O_CREDIT,
+    O_SUBPROTOCOL,
+    O_ENCODING,
+    O_ROUNDS,
+    O_BROKER_PID,
+    O_NO_RAW,
+};
+
+static const struct option bench_options[] = {
+    {"clients", required_argument, NULL, O_CLIENTS},
+    {"sizes", required_argument, NULL, O_SIZES},
+    {"messages", required_argument, NULL, O_MESSAGES},
+    {"credit", required_argument, NULL, O_CREDIT},
+    {"subprotocol", required_argument, NULL, O_SUBPROTOCOL},
+    {"encoding", required_argument, NULL, O_ENCODING},
+    {"rounds", required_argument, NULL, O_ROUNDS},
+    {"broker-pid", required_argument, NULL, O_BROKER_PID},
+    {"no-raw", no_argument, NULL, O_NO_RAW},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --sizes A,B,...: up to 16 sizes; 0, or -1 on a stray character. */
+static int parse_sizes(const char *v, bench_args *b)
+{
+    int bad = 0;
+    b->nsizes = 0;
+    for (char *p = (char *)v; *p && b->nsizes < 16;) {
+        b->sizes[b->nsizes++] = strtoul(p, &p, 10);
+        if (*p == ',')
+            p++;
+        else if (*p)
+            bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+/* One option of bench_options; 0, or -1 (after a message, but --sizes). */
+static int bench_option(int opt, const char *v, bench_args *b)
+{
+    switch (opt) {
+    case O_CLIENTS:
+        return opt_u64("--clients", v, 1, 1000, &b->clients);
+    case O_MESSAGES:
+        return opt_u64("--messages", v, 1, 100000000, &b->messages);
+    case O_CREDIT:
+        return opt_u64("--credit", v, 1, 100000, &b->credit);
+    case O_ROUNDS:
+        return opt_u64("--rounds", v, 1, 1000, &b->rounds);
+    case O_BROKER_PID:
+        return opt_u64("--broker-pid", v, 1, 1u << 30, &b->broker_pid);
+    case O_SUBPROTOCOL:
+        b->sp = v;
+        return 0;
+    case O_ENCODING:
+        b->enc = !strcmp(v, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
+        return 0;
+    case O_SIZES:
+        return parse_sizes(v, b);
+    case O_NO_RAW:
+        b->raw = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static enum opt_parsed bench_parse(int argc, char **argv, bench_args *b)
+{
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "-:h", bench_options, NULL)) != -1) {
+        if (opt == 1) {
+            b->url = optarg;
+        } else if (opt == 'h') {
+            usage(stdout);
+            return OPT_HELP;
+        } else if (opt == ':') {
+            fprintf(stderr, "bench: %s needs a value\n", opt_refused(argv));
+            return OPT_BAD;
+        } else if (opt == '?') {
+            fprintf(stderr, "bench: unknown option %s\n", opt_refused(argv));
+            return OPT_BAD;
+        } else if (bench_option(opt, optarg, b)) {
+            return OPT_BAD;
+        }
+    }
+    if (optind < argc) /* after "--" */
+        b->url = argv[argc - 1];
+    if (!b->url) {
+        usage(stderr);
+        return OPT_BAD;
+    }
+    return OPT_RUN;
+}
+
+/* One size: the MBWS runs (--rounds of them), then the raw baseline.
+ * 0, or 1 when a run failed. */
+static int bench_size(const bench_args *b, size_t size)
+{
+    int failed = 0;
+    uint64_t m = b->messages ? b->messages : (size <= 1024 ? 200000 : 20000);
+    result mb = {0}, rw = {0};
+    for (uint64_t k = 0; k < b->rounds; k++) {
+        if (run_mbws(b->url, b->sp, b->enc, (int)b->clients, size, m, b->credit, &mb)) {
+            failed = 1;
+            break;
+        }
+        printf("MBWS  %6zu B: %9.0f msg/s  latency p50 %7.3f ms  p99 %7.3f ms  (%" PRIu64
+               " messages, %.2f s)",
+               size, mb.rate, mb.p50_ms, mb.p99_ms, mb.messages, mb.seconds);
+        if (b->broker_pid)
+            printf("  broker RSS %ld KiB", rss_kib((long)b->broker_pid));
+        printf("\n");
+        fflush(stdout);
+    }
+    if (!b->raw)
+        return failed;
+    if (run_raw((int)b->clients * 2, size, m, b->credit, &rw) == 0) {
+        printf("raw   %6zu B: %9.0f msg/s  latency p50 %7.3f ms  p99 %7.3f ms  (%" PRIu64
+               " messages, %.2f s, %llu echo clients)\n",
+               size, rw.rate, rw.p50_ms, rw.p99_ms, rw.messages, rw.seconds,
+               (unsigned long long)b->clients * 2);
+        if (mb.ok)
+            printf("ratio %6zu B: MBWS/raw = %.2f\n", size, mb.rate / rw.rate);
+    } else {
+        printf("raw   %6zu B: baseline failed\n", size);
+        failed = 1;
+    }
+    fflush(stdout);
+    return failed;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    const char *url = NULL, *sp = MBWS_SUBPROTOCOL_MBWS;
-    uint64_t clients = 4, messages = 0, credit = 64, rounds = 1, broker_pid = 0;
-    size_t sizes[16] = {100, 16384};
-    int nsizes = 2, raw = 1;
-    enum mbws_encoding enc = MBWS_ENC_BINARY;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--no-raw")) {
-            raw = 0;
-            continue;
-        } else if (strncmp(a, "--", 2)) {
-            url = a;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "bench: %s needs a value\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--clients"))
-            bad = opt_u64(a, v, 1, 1000, &clients);
-        else if (!strcmp(a, "--messages"))
-            bad = opt_u64(a, v, 1, 100000000, &messages);
-        else if (!strcmp(a, "--credit"))
-            bad = opt_u64(a, v, 1, 100000, &credit);
-        else if (!strcmp(a, "--rounds"))
-            bad = opt_u64(a, v, 1, 1000, &rounds);
-        else if (!strcmp(a, "--broker-pid"))
-            bad = opt_u64(a, v, 1, 1u << 30, &broker_pid);
-        else if (!strcmp(a, "--subprotocol"))
-            sp = v;
-        else if (!strcmp(a, "--encoding"))
-            enc = !strcmp(v, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
-        else if (!strcmp(a, "--sizes")) {
-            nsizes = 0;
-            for (char *p = (char *)v; *p && nsizes < 16;) {
-                sizes[nsizes++] = strtoul(p, &p, 10);
-                if (*p == ',')
-                    p++;
-                else if (*p)
-                    bad = 1;
-            }
-        } else {
-            fprintf(stderr, "bench: unknown option %s\n", a);
-            bad = 1;
-        }
-        if (bad)
-            return 2;
-    }
-    if (!url) {
-        usage(stderr);
-        return 2;
-    }
+    bench_args b = {
+        .sp = MBWS_SUBPROTOCOL_MBWS,
+        .clients = 4,
+        .credit = 64,
+        .rounds = 1,
+        .sizes = {100, 16384},
+        .nsizes = 2,
+        .raw = 1,
+        .enc = MBWS_ENC_BINARY,
+    };
+    enum opt_parsed parsed = bench_parse(argc, argv, &b);
+    if (parsed != OPT_RUN)
+        return parsed == OPT_HELP ? 0 : 2;
     signal(SIGPIPE, SIG_IGN);
     opt_raise_nofile();
     machine();
-    printf("broker: %s (%s, %s), %llu publishers + %llu consumers, window %llu\n", url, sp,
-           enc == MBWS_ENC_TEXT ? "text" : "binary", (unsigned long long)clients,
-           (unsigned long long)clients, (unsigned long long)credit);
-    if (broker_pid)
-        printf("broker RSS at start: %ld KiB\n", rss_kib((long)broker_pid));
+    printf("broker: %s (%s, %s), %llu publishers + %llu consumers, window %llu\n", b.url, b.sp,
+           b.enc == MBWS_ENC_TEXT ? "text" : "binary", (unsigned long long)b.clients,
+           (unsigned long long)b.clients, (unsigned long long)b.credit);
+    if (b.broker_pid)
+        printf("broker RSS at start: %ld KiB\n", rss_kib((long)b.broker_pid));
     fflush(stdout);
     int failed = 0;
-    for (int s = 0; s < nsizes; s++) {
-        uint64_t m = messages ? messages : (sizes[s] <= 1024 ? 200000 : 20000);
-        result mb = {0}, rw = {0};
-        for (uint64_t k = 0; k < rounds; k++) {
-            if (run_mbws(url, sp, enc, (int)clients, sizes[s], m, credit, &mb)) {
-                failed = 1;
-                break;
-            }
-            printf("MBWS  %6zu B: %9.0f msg/s  latency p50 %7.3f ms  p99 %7.3f ms  (%" PRIu64
-                   " messages, %.2f s)",
-                   sizes[s], mb.rate, mb.p50_ms, mb.p99_ms, mb.messages, mb.seconds);
-            if (broker_pid)
-                printf("  broker RSS %ld KiB", rss_kib((long)broker_pid));
-            printf("\n");
-            fflush(stdout);
-        }
-        if (raw) {
-            if (run_raw((int)clients * 2, sizes[s], m, credit, &rw) == 0) {
-                printf("raw   %6zu B: %9.0f msg/s  latency p50 %7.3f ms  p99 %7.3f ms  (%" PRIu64
-                       " messages, %.2f s, %llu echo clients)\n",
-                       sizes[s], rw.rate, rw.p50_ms, rw.p99_ms, rw.messages, rw.seconds,
-                       (unsigned long long)clients * 2);
-                if (mb.ok)
-                    printf("ratio %6zu B: MBWS/raw = %.2f\n", sizes[s], mb.rate / rw.rate);
-            } else {
-                printf("raw   %6zu B: baseline failed\n", sizes[s]);
-                failed = 1;
-            }
-            fflush(stdout);
-        }
-    }
-    if (broker_pid)
-        printf("broker RSS at end: %ld KiB\n", rss_kib((long)broker_pid));
+    for (int s = 0; s < b.nsizes; s++)
+        failed |= bench_size(&b, b.sizes[s]);
+    if (b.broker_pid)
+        printf("broker RSS at end: %ld KiB\n", rss_kib((long)b.broker_pid));
     return failed;
 }

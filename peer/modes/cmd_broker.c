@@ -1,5 +1,6 @@
 /* mbws-peer broker: the reference MBWS broker. */
 #define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,73 +46,110 @@ static void usage(FILE *out)
             "SIGINT or SIGTERM: DISCONNECT every session, close, exit 0.\n");
 }
 
-int cmd_broker(int argc, char **argv)
+enum {
+    O_LISTEN = 256,
+    O_CERT,
+    O_KEY,
+    O_CREDIT,
+    O_WINDOW,
+    O_MAX_FRAME,
+    O_SESSION_EXPIRY,
+    O_QUEUE_BOUND,
+    O_ACK_DELAY,
+};
+
+static const struct option broker_options[] = {
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"cert", required_argument, NULL, O_CERT},
+    {"key", required_argument, NULL, O_KEY},
+    {"credit", required_argument, NULL, O_CREDIT},
+    {"window", required_argument, NULL, O_WINDOW},
+    {"max-frame", required_argument, NULL, O_MAX_FRAME},
+    {"session-expiry", required_argument, NULL, O_SESSION_EXPIRY},
+    {"queue-bound", required_argument, NULL, O_QUEUE_BOUND},
+    {"ack-delay", required_argument, NULL, O_ACK_DELAY},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option of broker_options; 0, or -1 after a message. */
+static int broker_option(int opt, const char *v, broker_config *cfg)
 {
-    broker_config cfg = {
-        .host = "127.0.0.1",
-        .port = 8080,
-        .credit = 256,
-        .max_frame = 65536,
-        .session_expiry_s = 30,
-        .queue_bound = 100000,
-        .ack_delay_ms = 5,
-    };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    uint64_t n;
+    switch (opt) {
+    case O_LISTEN:
+        return opt_hostport(v, &cfg->host, &cfg->port);
+    case O_CERT:
+        cfg->cert = v;
+        return 0;
+    case O_KEY:
+        cfg->key = v;
+        return 0;
+    case O_CREDIT:
+        return opt_u64("--credit", v, 1, UINT32_MAX, &cfg->credit);
+    case O_WINDOW:
+        return opt_u64("--window", v, 1, UINT32_MAX, &cfg->window);
+    case O_MAX_FRAME:
+        return opt_u64("--max-frame", v, MBWS_MAX_FRAME_MIN, 1u << 30, &cfg->max_frame);
+    case O_SESSION_EXPIRY:
+        return opt_u64("--session-expiry", v, 1, 86400 * 365, &cfg->session_expiry_s);
+    case O_QUEUE_BOUND:
+        if (opt_u64("--queue-bound", v, 0, UINT32_MAX, &n))
+            return -1;
+        cfg->queue_bound = (size_t)n;
+        return 0;
+    case O_ACK_DELAY:
+        if (opt_u64("--ack-delay", v, 0, 999, &n))
+            return -1;
+        cfg->ack_delay_ms = (uint32_t)n;
+        return 0;
+    case 'v':
+        cfg->verbose = 1;
+        return 0;
+    }
+    return -1;
+}
+
+static enum opt_parsed broker_parse(int argc, char **argv, broker_config *cfg)
+{
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "-:hv", broker_options, NULL)) != -1) {
+        if (opt == 'h') {
             usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            cfg.verbose = 1;
-            continue;
+            return OPT_HELP;
         }
-        if (!v) {
-            fprintf(stderr, "broker: unknown option or missing value: %s\n", a);
+        if (opt == ':' || opt == '?' || opt == 1) {
+            /* the last argument might have wanted a value */
+            fprintf(stderr, "broker: %s %s\n",
+                    optind >= argc ? "unknown option or missing value:" : "unknown option",
+                    opt == 1 ? optarg : opt_refused(argv));
             usage(stderr);
-            return 2;
+            return OPT_BAD;
         }
-        i++;
-        if (!strcmp(a, "--listen")) {
-            if (opt_hostport(v, &cfg.host, &cfg.port))
-                return 2;
-        } else if (!strcmp(a, "--cert")) {
-            cfg.cert = v;
-        } else if (!strcmp(a, "--key")) {
-            cfg.key = v;
-        } else if (!strcmp(a, "--credit")) {
-            if (opt_u64(a, v, 1, UINT32_MAX, &cfg.credit))
-                return 2;
-        } else if (!strcmp(a, "--window")) {
-            if (opt_u64(a, v, 1, UINT32_MAX, &cfg.window))
-                return 2;
-        } else if (!strcmp(a, "--max-frame")) {
-            if (opt_u64(a, v, MBWS_MAX_FRAME_MIN, 1u << 30, &cfg.max_frame))
-                return 2;
-        } else if (!strcmp(a, "--session-expiry")) {
-            if (opt_u64(a, v, 1, 86400 * 365, &cfg.session_expiry_s))
-                return 2;
-        } else if (!strcmp(a, "--queue-bound")) {
-            if (opt_u64(a, v, 0, UINT32_MAX, &n))
-                return 2;
-            cfg.queue_bound = (size_t)n;
-        } else if (!strcmp(a, "--ack-delay")) {
-            if (opt_u64(a, v, 0, 999, &n))
-                return 2;
-            cfg.ack_delay_ms = (uint32_t)n;
-        } else {
-            fprintf(stderr, "broker: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
-        }
+        if (broker_option(opt, optarg, cfg))
+            return OPT_BAD;
     }
-    if (!cfg.cert != !cfg.key) {
+    if (optind < argc) { /* after "--" */
+        fprintf(stderr, "broker: unknown option %s\n", argv[optind]);
+        usage(stderr);
+        return OPT_BAD;
+    }
+    if (!cfg->cert != !cfg->key) {
         fprintf(stderr, "broker: --cert and --key go together\n");
-        return 2;
+        return OPT_BAD;
     }
+    return OPT_RUN;
+}
+
+/* Serves until a signal, then DISCONNECTs everyone (SES-7). */
+static int broker_run(broker_config *cfg)
+{
     opt_raise_nofile();
     signal(SIGPIPE, SIG_IGN);
-    broker *b = broker_new(&cfg);
+    broker *b = broker_new(cfg);
     if (!b)
         return 1;
     running = b;
@@ -120,14 +158,14 @@ int cmd_broker(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    printf("listening on %s://%s:%d/\n", broker_is_tls(b) ? "wss" : "ws", cfg.host,
+    printf("listening on %s://%s:%d/\n", broker_is_tls(b) ? "wss" : "ws", cfg->host,
            broker_port(b));
     fflush(stdout);
     fprintf(stderr, "broker: listening on %s:%d (credit %llu, max-frame %llu, session-expiry %llu s, "
                     "queue-bound %zu)\n",
-            cfg.host, broker_port(b), (unsigned long long)cfg.credit,
-            (unsigned long long)cfg.max_frame, (unsigned long long)cfg.session_expiry_s,
-            cfg.queue_bound);
+            cfg->host, broker_port(b), (unsigned long long)cfg->credit,
+            (unsigned long long)cfg->max_frame, (unsigned long long)cfg->session_expiry_s,
+            cfg->queue_bound);
 
     while (!stop_requested)
         if (broker_service(b, 1000) < 0)
@@ -144,4 +182,21 @@ int cmd_broker(int argc, char **argv)
     broker_free(b);
     fprintf(stderr, "broker: stopped\n");
     return 0;
+}
+
+int cmd_broker(int argc, char **argv)
+{
+    broker_config cfg = {
+        .host = "127.0.0.1",
+        .port = 8080,
+        .credit = 256,
+        .max_frame = 65536,
+        .session_expiry_s = 30,
+        .queue_bound = 100000,
+        .ack_delay_ms = 5,
+    };
+    enum opt_parsed parsed = broker_parse(argc, argv, &cfg);
+    if (parsed != OPT_RUN)
+        return parsed == OPT_HELP ? 0 : 2;
+    return broker_run(&cfg);
 }

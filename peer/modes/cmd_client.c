@@ -1,5 +1,6 @@
 /* mbws-peer client: publish to or consume from an MBWS broker. */
 #define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,8 @@ static void usage(FILE *out)
             "  --credit N           credit advertised in CONNECT (default 64)\n"
             "  --max-frame N        max-frame advertised (default 65536)\n"
             "  --verbose            log every frame\n"
-            "  --fault NAME         inject one deliberate violation ('mbws-peer faults')\n\n"
+            "  --fault NAME         inject one deliberate violation ('mbws-peer faults')\n"
+            "A BODY that starts with '-' goes after '--'.\n\n"
             "On MBWS.huawei.com a lost connection is resumed (RES-8) and no message is\n"
             "delivered twice. Exit status: 0 after a clean DISCONNECT, 1 after an\n"
             "ERROR, 3 connection lost (MBLWS), 4 taken over, 5 could not connect.\n");
@@ -211,6 +213,223 @@ static void on_finished(cl_agent *a)
     r->done = 1;
 }
 
+/* What the command line says beyond client_run: the agent's configuration
+ * and the bodies given as arguments (pointing into argv). */
+typedef struct client_args {
+    cl_config cfg;
+    char protos[256];
+    const char *url, *file;
+    body *argbodies;
+    size_t nargbodies;
+} client_args;
+
+enum {
+    O_COUNT = 256,
+    O_FILE,
+    O_CONTENT_TYPE,
+    O_SUBPROTOCOL,
+    O_ENCODING,
+    O_CREDIT,
+    O_MAX_FRAME,
+    O_ACK_DELAY,
+    O_VERBOSE,
+};
+
+static const struct option client_options[] = {
+    {"count", required_argument, NULL, O_COUNT},
+    {"file", required_argument, NULL, O_FILE},
+    {"content-type", required_argument, NULL, O_CONTENT_TYPE},
+    {"subprotocol", required_argument, NULL, O_SUBPROTOCOL},
+    {"encoding", required_argument, NULL, O_ENCODING},
+    {"credit", required_argument, NULL, O_CREDIT},
+    {"max-frame", required_argument, NULL, O_MAX_FRAME},
+    {"ack-delay", required_argument, NULL, O_ACK_DELAY},
+    {"verbose", no_argument, NULL, O_VERBOSE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --subprotocol S: appended to the offer, in order. */
+static int add_subprotocol(char *protos, size_t cap, const char *v)
+{
+    if (strlen(protos) + strlen(v) + 3 >= cap) {
+        fprintf(stderr, "client: --subprotocol: the offered list is too long\n");
+        return -1;
+    }
+    if (*protos)
+        strcat(protos, ", ");
+    strcat(protos, v);
+    return 0;
+}
+
+/* One option of client_options; 0, or -1 after a message. */
+static int client_option(int opt, const char *v, client_run *r, client_args *a)
+{
+    uint64_t n;
+    switch (opt) {
+    case O_COUNT:
+        return opt_u64("--count", v, 1, UINT64_MAX / 2, &r->count);
+    case O_FILE:
+        a->file = v;
+        return 0;
+    case O_CONTENT_TYPE:
+        r->ctype = v;
+        return 0;
+    case O_SUBPROTOCOL:
+        return add_subprotocol(a->protos, sizeof a->protos, v);
+    case O_ENCODING:
+        if (!strcmp(v, "binary") || !strcmp(v, "text")) {
+            a->cfg.encoding = !strcmp(v, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
+            return 0;
+        }
+        fprintf(stderr, "client: --encoding is binary or text\n");
+        return -1;
+    case O_CREDIT:
+        return opt_u64("--credit", v, 0, UINT32_MAX, &a->cfg.credit);
+    case O_MAX_FRAME:
+        return opt_u64("--max-frame", v, 1024, 1u << 30, &a->cfg.max_frame);
+    case O_ACK_DELAY:
+        if (opt_u64("--ack-delay", v, 0, 999, &n))
+            return -1;
+        a->cfg.ack_delay_ms = (uint32_t)n;
+        return 0;
+    case O_VERBOSE:
+        a->cfg.verbose = 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* URL, ADDRESS, then the bodies to publish. */
+static void client_positional(const char *v, client_run *r, client_args *a)
+{
+    if (!a->url)
+        a->url = v;
+    else if (!r->address)
+        r->address = v;
+    else {
+        a->argbodies[a->nargbodies].p = (char *)v;
+        a->argbodies[a->nargbodies].len = strlen(v);
+        a->nargbodies++;
+    }
+}
+
+/* argv[0] is "publish" or "consume". Options and positionals may mix; a
+ * BODY that starts with '-' goes after "--". */
+static enum opt_parsed client_parse(int argc, char **argv, client_run *r, client_args *a)
+{
+    a->argbodies = calloc((size_t)argc + 1, sizeof *a->argbodies);
+    if (!a->argbodies)
+        return OPT_BAD;
+    opterr = 0;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "-:h", client_options, NULL)) != -1) {
+        if (opt == 1) {
+            client_positional(optarg, r, a);
+        } else if (opt == 'h') {
+            usage(stdout);
+            return OPT_HELP;
+        } else if (opt == ':') {
+            fprintf(stderr, "client: %s needs a value\n", opt_refused(argv));
+            return OPT_BAD;
+        } else if (opt == '?') {
+            fprintf(stderr, "client: unknown option %s\n", opt_refused(argv));
+            return OPT_BAD;
+        } else if (client_option(opt, optarg, r, a)) {
+            return OPT_BAD;
+        }
+    }
+    for (; optind < argc; optind++) /* after "--" */
+        client_positional(argv[optind], r, a);
+    if (!a->url || !r->address) {
+        usage(stderr);
+        return OPT_BAD;
+    }
+    return OPT_RUN;
+}
+
+/* The messages to publish (arguments, --file or stdin lines), or the
+ * consumer's window; 0, or -1 when --file cannot be read. */
+static int client_prepare(client_run *r, client_args *a, int *own_bodies)
+{
+    if (!*a->protos)
+        strcpy(a->protos, MBWS_SUBPROTOCOL_MBWS);
+    a->cfg.subprotocols = a->protos;
+    a->cfg.url = a->url;
+    if (!r->publish) {
+        /* consume: with --count, the window never reaches past the count. */
+        if (r->count && a->cfg.credit > r->count)
+            a->cfg.credit = r->count;
+        if (!a->cfg.credit)
+            a->cfg.credit = 1;
+        r->window = a->cfg.credit;
+        a->cfg.window = a->cfg.credit;
+        return 0;
+    }
+    if (a->nargbodies) {
+        r->bodies = a->argbodies;
+        r->nbodies = a->nargbodies;
+        a->argbodies = NULL;
+    } else if (a->file) {
+        *own_bodies = 1;
+        r->bodies = calloc(1, sizeof *r->bodies);
+        if (!r->bodies || read_file(a->file, &r->bodies[0]))
+            return -1;
+        r->nbodies = 1;
+    } else {
+        *own_bodies = 1;
+        read_stdin_lines(r);
+    }
+    r->total = r->nbodies * (r->count ? r->count : 1);
+    return 0;
+}
+
+/* Runs the agent until it finishes (or a second signal); the exit status. */
+static int client_loop(tp_ctx *t, client_run *r, const cl_config *cfg)
+{
+    int status;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    cl_handlers h = {on_connected, on_deliver, on_acked, on_writable, on_finished};
+    r->a = cl_new(t, cfg, &h, r);
+    if (r->a && r->publish && r->total == 0)
+        fprintf(stderr, "client: nothing to publish\n");
+    if (r->a && cl_start(r->a) == 0) {
+        int handled = 0;
+        uint64_t hard_stop = 0;
+        while (!r->done) {
+            tp_service(t, 1000);
+            if (interrupted && !handled) {
+                handled = 1;
+                hard_stop = tp_now_ms() + 5000;
+                if (cl_is_open(r->a))
+                    cl_disconnect(r->a);
+                else
+                    break;
+            }
+            if (interrupted > 1 || (hard_stop && tp_now_ms() > hard_stop))
+                break;
+        }
+        status = cl_status(r->a);
+        if (status < 0)
+            status = 1;
+        if (!r->publish)
+            fflush(stdout);
+        else
+            fprintf(stderr, "publish: %llu of %llu messages acknowledged\n",
+                    (unsigned long long)r->acked, (unsigned long long)r->total);
+    } else {
+        fprintf(stderr, "client: bad URL '%s'\n", cfg->url);
+        status = 2;
+    }
+    cl_free(r->a);
+    return status;
+}
+
 int cmd_client(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -225,177 +444,33 @@ int cmd_client(int argc, char **argv)
         fprintf(stderr, "client: expected publish or consume, not '%s'\n", argv[1]);
         return 2;
     }
-    cl_config cfg = {0};
-    cfg.encoding = MBWS_ENC_BINARY;
-    cfg.credit = 64;
-    cfg.max_frame = 65536;
-    cfg.ack_delay_ms = 5;
-    cfg.label = r.publish ? "publish" : "consume";
-    static char protos[256];
-    protos[0] = 0;
-    const char *url = NULL, *file = NULL;
-    const char *pos[2] = {0};
-    size_t npos = 0, first_body = 0;
-    char **args = argv + 2;
-    int nargs = argc - 2;
-    body *argbodies = calloc((size_t)nargs + 1, sizeof *argbodies);
-    size_t nargbodies = 0;
-    (void)first_body;
-    for (int i = 0; i < nargs; i++) {
-        const char *a = args[i], *v = i + 1 < nargs ? args[i + 1] : NULL;
-        uint64_t n;
-        if (!strcmp(a, "--help")) {
-            usage(stdout);
-            free(argbodies);
-            return 0;
-        } else if (!strcmp(a, "--verbose")) {
-            cfg.verbose = 1;
-        } else if (!strncmp(a, "--", 2) && strlen(a) > 2) {
-            if (!v) {
-                fprintf(stderr, "client: %s needs a value\n", a);
-                free(argbodies);
-                return 2;
-            }
-            i++;
-            int bad = 0;
-            if (!strcmp(a, "--count"))
-                bad = opt_u64(a, v, 1, UINT64_MAX / 2, &r.count);
-            else if (!strcmp(a, "--file"))
-                file = v;
-            else if (!strcmp(a, "--content-type"))
-                r.ctype = v;
-            else if (!strcmp(a, "--subprotocol")) {
-                if (strlen(protos) + strlen(v) + 3 >= sizeof protos)
-                    bad = 1;
-                else {
-                    if (*protos)
-                        strcat(protos, ", ");
-                    strcat(protos, v);
-                }
-            } else if (!strcmp(a, "--encoding")) {
-                if (!strcmp(v, "binary"))
-                    cfg.encoding = MBWS_ENC_BINARY;
-                else if (!strcmp(v, "text"))
-                    cfg.encoding = MBWS_ENC_TEXT;
-                else {
-                    fprintf(stderr, "client: --encoding is binary or text\n");
-                    bad = 1;
-                }
-            } else if (!strcmp(a, "--credit"))
-                bad = opt_u64(a, v, 0, UINT32_MAX, &cfg.credit);
-            else if (!strcmp(a, "--max-frame"))
-                bad = opt_u64(a, v, 1024, 1u << 30, &cfg.max_frame);
-            else if (!strcmp(a, "--ack-delay")) {
-                bad = opt_u64(a, v, 0, 999, &n);
-                cfg.ack_delay_ms = (uint32_t)n;
-            } else {
-                fprintf(stderr, "client: unknown option %s\n", a);
-                bad = 1;
-            }
-            if (bad) {
-                free(argbodies);
-                return 2;
-            }
-        } else if (npos < 2) {
-            pos[npos++] = a;
-        } else {
-            argbodies[nargbodies].p = (char *)a;
-            argbodies[nargbodies].len = strlen(a);
-            nargbodies++;
-        }
-    }
-    url = pos[0];
-    r.address = pos[1];
-    if (!url || !r.address) {
-        usage(stderr);
-        free(argbodies);
-        return 2;
-    }
-    if (!*protos)
-        strcpy(protos, MBWS_SUBPROTOCOL_MBWS);
-    cfg.subprotocols = protos;
-    cfg.url = url;
-    int own_bodies = 0;
-    if (r.publish) {
-        if (nargbodies) {
-            r.bodies = argbodies;
-            r.nbodies = nargbodies;
-            argbodies = NULL;
-        } else if (file) {
-            r.bodies = calloc(1, sizeof *r.bodies);
-            if (!r.bodies || read_file(file, &r.bodies[0]))
-                return 1;
-            r.nbodies = 1;
-            own_bodies = 1;
-        } else {
-            read_stdin_lines(&r);
-            own_bodies = 1;
-        }
-        r.total = r.nbodies * (r.count ? r.count : 1);
-    } else {
-        /* consume: with --count, the window never reaches past the count. */
-        if (r.count && cfg.credit > r.count)
-            cfg.credit = r.count;
-        if (!cfg.credit)
-            cfg.credit = 1;
-        r.window = cfg.credit;
-        cfg.window = cfg.credit;
-    }
-    free(argbodies);
+    client_args a;
+    memset(&a, 0, sizeof a);
+    a.cfg.encoding = MBWS_ENC_BINARY;
+    a.cfg.credit = 64;
+    a.cfg.max_frame = 65536;
+    a.cfg.ack_delay_ms = 5;
+    a.cfg.label = r.publish ? "publish" : "consume";
 
-    signal(SIGPIPE, SIG_IGN);
-    tp_options o = {0};
-    o.quiet_lws = 1;
-    o.rx_chunk = 65536;
-    tp_events none = {0};
-    tp_ctx *t = tp_new(&o, &none, NULL);
-    int status = 5;
-    if (t) {
+    enum opt_parsed parsed = client_parse(argc - 1, argv + 1, &r, &a);
+    int own_bodies = 0, status = parsed == OPT_HELP ? 0 : 2;
+    if (parsed == OPT_RUN && client_prepare(&r, &a, &own_bodies) < 0)
+        status = 1;
+    else if (parsed == OPT_RUN) {
+        signal(SIGPIPE, SIG_IGN);
+        tp_options o = {0};
+        o.quiet_lws = 1;
+        o.rx_chunk = 65536;
+        tp_events none = {0};
+        tp_ctx *t = tp_new(&o, &none, NULL);
         loop_ctx = t;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        cl_handlers h = {on_connected, on_deliver, on_acked, on_writable, on_finished};
-        r.a = cl_new(t, &cfg, &h, &r);
-        if (r.a && r.publish && r.total == 0) {
-            fprintf(stderr, "client: nothing to publish\n");
-        }
-        if (r.a && cl_start(r.a) == 0) {
-            int handled = 0;
-            uint64_t hard_stop = 0;
-            while (!r.done) {
-                tp_service(t, 1000);
-                if (interrupted && !handled) {
-                    handled = 1;
-                    hard_stop = tp_now_ms() + 5000;
-                    if (cl_is_open(r.a))
-                        cl_disconnect(r.a);
-                    else
-                        break;
-                }
-                if (interrupted > 1 || (hard_stop && tp_now_ms() > hard_stop))
-                    break;
-            }
-            status = cl_status(r.a);
-            if (status < 0)
-                status = 1;
-            if (!r.publish)
-                fflush(stdout);
-            else
-                fprintf(stderr, "publish: %llu of %llu messages acknowledged\n",
-                        (unsigned long long)r.acked, (unsigned long long)r.total);
-        } else {
-            fprintf(stderr, "client: bad URL '%s'\n", url);
-            status = 2;
-        }
-        cl_free(r.a);
+        status = t ? client_loop(t, &r, &a.cfg) : 5;
         loop_ctx = NULL;
         tp_free(t);
     }
+    free(a.argbodies);
     if (own_bodies)
-        for (size_t i = 0; i < r.nbodies; i++)
+        for (size_t i = 0; r.bodies && i < r.nbodies; i++)
             free(r.bodies[i].p);
     free(r.bodies);
     return status;

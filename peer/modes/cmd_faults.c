@@ -1,6 +1,7 @@
 /* mbws-peer faults: lists the injectable faults (docs/faults.md), and the
  * --fault option that broker, client and echo accept (taken off argv here,
  * before the command parses its own options). */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,22 +27,36 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+static const struct option faults_options[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(void)
+{
+    printf("usage: mbws-peer faults [--json]\n\n"
+           "Lists the faults that 'mbws-peer broker|client|echo --fault NAME' injects.\n"
+           "Each makes the peer break exactly one requirement of the profile, so the\n"
+           "conformance suite can show that some case catches it (docs/faults.md).\n"
+           "role 'client' covers the reference client and the echo client.\n\n"
+           "  --json   one JSON array: [{\"name\", \"roles\", \"requirement\", \"what\"}]\n");
+}
+
 int cmd_faults(int argc, char **argv)
 {
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
+    int json = 0, opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "-h", faults_options, NULL)) != -1) {
+        if (opt == 'j') {
             json = 1;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: mbws-peer faults [--json]\n\n"
-                   "Lists the faults that 'mbws-peer broker|client|echo --fault NAME' injects.\n"
-                   "Each makes the peer break exactly one requirement of the profile, so the\n"
-                   "conformance suite can show that some case catches it (docs/faults.md).\n"
-                   "role 'client' covers the reference client and the echo client.\n\n"
-                   "  --json   one JSON array: [{\"name\", \"roles\", \"requirement\", \"what\"}]\n");
+        } else if (opt == 'h') {
+            usage();
             return 0;
         } else {
-            fprintf(stderr, "mbws-peer faults: unknown option '%s' (see --help)\n", argv[i]);
+            fprintf(stderr, "mbws-peer faults: unknown option '%s' (see --help)\n",
+                    opt == 1 ? optarg : argv[optind - 1]);
             return 2;
         }
     }
