@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "engine_sched.h"
+#include "engine_text.h"
 
 /* What run_parse() found: run, print --help and exit 0, or exit 2. */
 enum opt_parsed { OPT_RUN, OPT_HELP, OPT_BAD };
@@ -29,7 +30,9 @@ static void usage(FILE *out)
             "                     (--target URL | --listen HOST:PORT --client-cmd CMD)\n"
             "                     [--subprotocol MBWS.huawei.com|MBLWS.huawei.com]...\n"
             "                     [--encoding binary|text]... [--jobs N] [--case-timeout MS]\n"
-            "                     [--json OUT] [--verbose]\n\n"
+            "                     [--json OUT] [--verbose] [--max-wire-entries N]\n"
+            "                     [--max-buffered OCTETS] [--max-events N] [--max-frames N]\n"
+            "                     [--max-client-output OCTETS]\n\n"
             "Executes MBWS conformance cases (docs/case-format.md) against a broker or a client.\n\n"
             "  --case FILE|DIR     a case file, or a directory searched for *.json case files\n"
             "                      (schema.json and requirements.json are skipped); repeatable\n"
@@ -42,7 +45,18 @@ static void usage(FILE *out)
             "  --jobs N            run up to N executions at once (default 1)\n"
             "  --case-timeout MS   hard limit for one execution (default 20000)\n"
             "  --json OUT          write the result file (docs/engine-interface.md)\n"
-            "  --verbose           print every execution's wire log to stderr\n\n"
+            "  --verbose           print every execution's wire log to stderr\n"
+            "Bounds on what a target can make the engine hold (docs/engine-interface.md):\n"
+            "  --max-wire-entries N   wire entries kept per execution: the first and last N/2\n"
+            "                         (default 400)\n"
+            "  --max-buffered OCTETS  per connection: largest frame or message received, and\n"
+            "                         octets queued for sending (default 16777216)\n"
+            "  --max-events N         frames received and not yet consumed per connection\n"
+            "                         (default 10000)\n"
+            "  --max-frames N         frames received per connection (default 100000)\n"
+            "  --max-client-output OCTETS  last octets of the client's output kept (default 4000)\n"
+            "A connection beyond --max-buffered, --max-events or --max-frames is dropped by the\n"
+            "engine as \"target flooded: N frames in M ms\".\n\n"
             "Exit status: 0 all passed or skipped, 1 something failed or erred, 2 bad usage or an\n"
             "invalid case file (then nothing runs). Only ws:// is supported; not wss://.\n");
 }
@@ -169,6 +183,29 @@ static int parse_listen(const char *s, eng_target *t)
     return 0;
 }
 
+/* --verbose: the wire log, one line per entry, escaped for the terminal. */
+static void print_wire(const cJSON *wire)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, wire)
+    {
+        const cJSON *note = cJSON_GetObjectItemCaseSensitive(e, "note");
+        const cJSON *frame = cJSON_GetObjectItemCaseSensitive(e, "frame");
+        const cJSON *derr = cJSON_GetObjectItemCaseSensitive(e, "decode_error");
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "opcode");
+        char b1[1024], b2[2048];
+        const char *what = note ? note->valuestring : op ? op->valuestring : "";
+        const char *detail = frame ? frame->valuestring : derr ? derr->valuestring : "";
+        fprintf(stderr, "    %8.1f c%d %-5s %s%s%s%s\n",
+                cJSON_GetObjectItemCaseSensitive(e, "t_ms")->valuedouble,
+                (int)cJSON_GetObjectItemCaseSensitive(e, "conn")->valuedouble,
+                cJSON_GetObjectItemCaseSensitive(e, "dir")->valuestring,
+                eng_term_text(what, b1, sizeof b1),
+                cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "fin")) ? " (no FIN)" : "",
+                frame || derr ? ": " : "", eng_term_text(detail, b2, sizeof b2));
+    }
+}
+
 static void progress(void *arg, size_t job, const cJSON *res, size_t done, size_t total)
 {
     struct run *r = arg;
@@ -179,30 +216,17 @@ static void progress(void *arg, size_t job, const cJSON *res, size_t done, size_
         if (!strcmp(v, names[i]))
             r->counts[i]++;
     const char *reason = cJSON_GetObjectItemCaseSensitive(res, "reason")->valuestring;
+    char safe[2048];
+    /* a target's text reaches the terminal escaped (no ESC sequences) */
+    reason = eng_term_text(reason, safe, sizeof safe);
     fprintf(stderr, "[%zu/%zu] %-5s %s %s %s %.0f ms%s%s\n", done, total, v,
             cJSON_GetObjectItemCaseSensitive(res, "case")->valuestring,
             cJSON_GetObjectItemCaseSensitive(res, "subprotocol")->valuestring,
             cJSON_GetObjectItemCaseSensitive(res, "encoding")->valuestring,
             cJSON_GetObjectItemCaseSensitive(res, "duration_ms")->valuedouble,
             reason[0] ? ": " : "", reason);
-    if (r->verbose) {
-        const cJSON *e;
-        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "wire"))
-        {
-            const cJSON *note = cJSON_GetObjectItemCaseSensitive(e, "note");
-            const cJSON *frame = cJSON_GetObjectItemCaseSensitive(e, "frame");
-            const cJSON *derr = cJSON_GetObjectItemCaseSensitive(e, "decode_error");
-            const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "opcode");
-            fprintf(stderr, "    %8.1f c%d %-5s %s%s%s%s%s\n",
-                    cJSON_GetObjectItemCaseSensitive(e, "t_ms")->valuedouble,
-                    (int)cJSON_GetObjectItemCaseSensitive(e, "conn")->valuedouble,
-                    cJSON_GetObjectItemCaseSensitive(e, "dir")->valuestring,
-                    note ? note->valuestring : op ? op->valuestring : "",
-                    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "fin")) ? " (no FIN)" : "",
-                    frame || derr ? ": " : "", frame ? frame->valuestring : "",
-                    derr ? derr->valuestring : "");
-        }
-    }
+    if (r->verbose)
+        print_wire(cJSON_GetObjectItemCaseSensitive(res, "wire"));
 }
 
 static void free_run(void *arg)
@@ -270,6 +294,11 @@ enum {
     O_JOBS,
     O_CASE_TIMEOUT,
     O_JSON,
+    O_MAX_WIRE_ENTRIES,
+    O_MAX_BUFFERED,
+    O_MAX_EVENTS,
+    O_MAX_FRAMES,
+    O_MAX_CLIENT_OUTPUT,
 };
 
 static const struct option run_options[] = {
@@ -282,6 +311,11 @@ static const struct option run_options[] = {
     {"jobs", required_argument, NULL, O_JOBS},
     {"case-timeout", required_argument, NULL, O_CASE_TIMEOUT},
     {"json", required_argument, NULL, O_JSON},
+    {"max-wire-entries", required_argument, NULL, O_MAX_WIRE_ENTRIES},
+    {"max-buffered", required_argument, NULL, O_MAX_BUFFERED},
+    {"max-events", required_argument, NULL, O_MAX_EVENTS},
+    {"max-frames", required_argument, NULL, O_MAX_FRAMES},
+    {"max-client-output", required_argument, NULL, O_MAX_CLIENT_OUTPUT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -309,6 +343,32 @@ static int add_mask(const char *v, const char *what, const char *name0, const ch
         fprintf(stderr, "mbws-peer run: unknown %s '%s'\n", what, v);
         return -1;
     }
+    return 0;
+}
+
+/* --max-*: a positive integer bound. */
+static int set_bound(eng_target *t, int opt, const char *v)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*v || *end || n < 1 || n > (1ull << 40) || v[0] == '-') {
+        const char *name = "";
+        for (size_t i = 0; run_options[i].name; i++)
+            if (run_options[i].val == opt)
+                name = run_options[i].name;
+        fprintf(stderr, "mbws-peer run: --%s takes a positive integer, not '%s'\n", name, v);
+        return -1;
+    }
+    if (opt == O_MAX_WIRE_ENTRIES)
+        t->max_wire_entries = n < 2 ? 2 : (size_t)n;
+    else if (opt == O_MAX_BUFFERED)
+        t->lim.max_buffered = (size_t)n;
+    else if (opt == O_MAX_EVENTS)
+        t->lim.max_events = (size_t)n;
+    else if (opt == O_MAX_FRAMES)
+        t->lim.max_frames = n;
+    else
+        t->max_client_output = (size_t)n;
     return 0;
 }
 
@@ -352,6 +412,12 @@ static int run_option(int opt, const char *v, struct run *r, struct run_args *a)
     case 'v':
         r->verbose = a->t.verbose = 1;
         return 0;
+    case O_MAX_WIRE_ENTRIES:
+    case O_MAX_BUFFERED:
+    case O_MAX_EVENTS:
+    case O_MAX_FRAMES:
+    case O_MAX_CLIENT_OUTPUT:
+        return set_bound(&a->t, opt, v);
     }
     return -1;
 }
@@ -453,6 +519,7 @@ static int write_results(struct run *r, const eng_target *t, const char *path,
         cJSON_AddItemToArray(arr, r->results[i]);
         r->results[i] = NULL;
     }
+    eng_json_sanitize(doc);
     char *s = cJSON_Print(doc);
     cJSON_Delete(doc);
     FILE *f = fopen(path, "w");
@@ -474,6 +541,11 @@ int cmd_run(int argc, char **argv)
     struct run_args a;
     memset(&a, 0, sizeof a);
     a.t.case_timeout_ms = 20000;
+    a.t.lim.max_buffered = WS_DEFAULT_MAX_BUFFERED;
+    a.t.lim.max_events = WS_DEFAULT_MAX_EVENTS;
+    a.t.lim.max_frames = WS_DEFAULT_MAX_FRAMES;
+    a.t.max_wire_entries = ENG_DEFAULT_WIRE_ENTRIES;
+    a.t.max_client_output = ENG_DEFAULT_CLIENT_OUTPUT;
     a.njobs = 1;
     enum opt_parsed parsed = run_parse(argc, argv, &r, &a);
     int rc = parsed == OPT_HELP ? 0 : 2;

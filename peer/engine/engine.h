@@ -21,6 +21,8 @@
 #define ENG_MAX_CONNS 8
 #define ENG_MAX_VARS 128
 #define ENG_HEX_LOG_MAX 4096
+#define ENG_DEFAULT_WIRE_ENTRIES 400     /* --max-wire-entries */
+#define ENG_DEFAULT_CLIENT_OUTPUT 4000   /* --max-client-output */
 
 /* Who is under test: B- cases test a broker (the engine is the client),
  * C- cases a client (the engine is the broker). */
@@ -49,6 +51,9 @@ typedef struct eng_target {
     const char *client_cmd;
     int case_timeout_ms;
     int verbose;
+    ws_limits lim;           /* --max-buffered, --max-events, --max-frames */
+    size_t max_wire_entries; /* wire entries kept per execution */
+    size_t max_client_output; /* octets of the client's output kept */
     unsigned run_nonce; /* differs between runs: unique addresses */
 } eng_target;
 

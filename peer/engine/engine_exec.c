@@ -3,6 +3,7 @@
  * of docs/engine-interface.md. */
 #define _POSIX_C_SOURCE 200809L
 #include "engine_exec.h"
+#include "engine_text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,27 +27,6 @@ enum mbws_role eng_iut_role(const eng_exec *ex)
     return ex->c->role == ENG_TEST_BROKER ? MBWS_ROLE_BROKER : MBWS_ROLE_CLIENT;
 }
 
-static double rel(const eng_exec *ex, double t)
-{
-    double r = t - ex->t0;
-    return (double)(long long)(r * 10.0 + 0.5) / 10.0;
-}
-
-void eng_log_event(eng_exec *ex, int conn, const char *fmt, ...)
-{
-    char note[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(note, sizeof note, fmt, ap);
-    va_end(ap);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddNumberToObject(e, "t_ms", rel(ex, ws_clock_ms()));
-    cJSON_AddNumberToObject(e, "conn", conn);
-    cJSON_AddStringToObject(e, "dir", "event");
-    cJSON_AddStringToObject(e, "note", note);
-    cJSON_AddItemToArray(ex->wire, e);
-}
-
 int eng_decode(const eng_exec *ex, int from_iut, const ws_event *e, mbws_frame *f,
                mbws_error_info *ei)
 {
@@ -60,7 +40,7 @@ int eng_decode(const eng_exec *ex, int from_iut, const ws_event *e, mbws_frame *
 
 /* What the engine learns from every frame that arrives (and from MESSAGEs
  * it sends): the variables of docs/case-format.md "Automatic variables". */
-static void track(eng_exec *ex, int in, const mbws_frame *f)
+void eng_track(eng_exec *ex, int in, const mbws_frame *f)
 {
     eng_vars *vs = &ex->vars;
     if (!in) {
@@ -125,64 +105,6 @@ static void track(eng_exec *ex, int in, const mbws_frame *f)
     }
 }
 
-static void hex_into(char *out, const uint8_t *p, size_t n)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
-static void on_wire(void *arg, ws_conn *c, int out, int fin, int opcode, const uint8_t *payload,
-                    size_t len, uint64_t announced, const uint8_t *msg, size_t msg_len)
-{
-    eng_exec *ex = arg;
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddNumberToObject(e, "t_ms", rel(ex, ws_clock_ms()));
-    cJSON_AddNumberToObject(e, "conn", c->id);
-    cJSON_AddStringToObject(e, "dir", out ? "out" : "in");
-    cJSON_AddStringToObject(e, "opcode", ws_opcode_name(opcode));
-    cJSON_AddBoolToObject(e, "fin", fin);
-    cJSON_AddNumberToObject(e, "len", (double)len);
-    if (announced != len)
-        cJSON_AddNumberToObject(e, "announced_len", (double)announced);
-    size_t hn = len > ENG_HEX_LOG_MAX ? ENG_HEX_LOG_MAX : len;
-    char *hex = malloc(2 * hn + 1);
-    if (!hex)
-        abort();
-    hex_into(hex, payload, hn);
-    cJSON_AddStringToObject(e, "hex", hex);
-    free(hex);
-    if (hn < len)
-        cJSON_AddTrueToObject(e, "truncated");
-    if (opcode == WS_OP_CLOSE && len >= 2)
-        cJSON_AddNumberToObject(e, "close_code", (payload[0] << 8) | payload[1]);
-    if (msg) {
-        ws_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.opcode = opcode != WS_OP_CONT ? opcode : out ? c->out_op : c->frag_op;
-        ev.data = (uint8_t *)msg;
-        ev.len = msg_len;
-        mbws_frame f;
-        mbws_error_info ei;
-        memset(&ei, 0, sizeof ei);
-        if (eng_decode(ex, !out, &ev, &f, &ei) == 0) {
-            char line[1024];
-            mbws_frame_format(&f, line, sizeof line);
-            cJSON_AddStringToObject(e, "frame", line);
-            track(ex, !out, &f);
-        } else {
-            char why[300];
-            snprintf(why, sizeof why, "%s (%s, code %d)", ei.message, ei.rule ? ei.rule : "?",
-                     ei.code);
-            cJSON_AddStringToObject(e, "decode_error", why);
-        }
-    }
-    cJSON_AddItemToArray(ex->wire, e);
-}
-
 double eng_deadline(eng_exec *ex, double step_deadline)
 {
     return step_deadline < ex->deadline ? step_deadline : ex->deadline;
@@ -221,6 +143,7 @@ void eng_pump(eng_exec *ex, double until)
     if (until > ex->deadline)
         until = ex->deadline;
     ws_pump(list, n, until);
+    eng_client_drain(ex);
     eng_client_check(ex);
 }
 
@@ -237,7 +160,7 @@ eng_conn *eng_conn_get(eng_exec *ex, const char *name, int create)
             memset(c, 0, sizeof *c);
             c->used = 1;
             snprintf(c->name, sizeof c->name, "%s", name);
-            ws_conn_init(&c->ws, ++ex->nconns_opened, on_wire, ex);
+            ws_conn_init(&c->ws, ++ex->nconns_opened, eng_on_wire, ex, &ex->t->lim);
             return c;
         }
     }
@@ -471,66 +394,6 @@ static void builtin_vars(eng_exec *ex)
     }
 }
 
-static void listen_for_client(eng_exec *ex, char *url, size_t urlcap)
-{
-    char err[256];
-    const char *host = ex->t->listen_host;
-    int port = ex->t->listen_port;
-    if (ws_listen(host, port, &ex->listen_fd, &ex->listen_port, err, sizeof err) != WS_OK) {
-        snprintf(ex->received, sizeof ex->received, "cannot listen: %s", err);
-        ex->listen_fd = -1;
-        return;
-    }
-    const char *h = strchr(host, ':') ? "[%s]" : "%s";
-    char hb[300];
-    snprintf(hb, sizeof hb, h, host);
-    snprintf(url, urlcap, "ws://%s:%d/", hb, ex->listen_port);
-    eng_vars_set_str(&ex->vars, "url", url, strlen(url));
-}
-
-static void start_client(eng_exec *ex)
-{
-    char url[400] = "", err[256];
-    listen_for_client(ex, url, sizeof url);
-    if (ex->listen_fd < 0)
-        return;
-    const eng_value *in = eng_vars_get(&ex->vars, "in"), *out = eng_vars_get(&ex->vars, "out");
-    char e_url[512], e_sp[64], e_enc[32], e_in[160], e_out[160];
-    snprintf(e_url, sizeof e_url, "MBWS_URL=%s", url);
-    snprintf(e_sp, sizeof e_sp, "MBWS_SUBPROTOCOL=%s", eng_sp_name(ex->job.sp));
-    snprintf(e_enc, sizeof e_enc, "MBWS_ENCODING=%s", eng_enc_name(ex->job.enc));
-    snprintf(e_in, sizeof e_in, "MBWS_IN=%s", in->s);
-    snprintf(e_out, sizeof e_out, "MBWS_OUT=%s", out->s);
-    char *env[] = {e_url, e_sp, e_enc, e_in, e_out, NULL};
-    char tmpl[] = "/tmp/mbws-client-XXXXXX";
-    ex->client_out_fd = mkstemp(tmpl);
-    if (ex->client_out_fd >= 0)
-        unlink(tmpl);
-    ex->client_pid = eng_proc_start(ex->t->client_cmd, env, ex->client_out_fd, err, sizeof err);
-    if (ex->client_pid <= 0) {
-        snprintf(ex->received, sizeof ex->received, "client command did not start: %s", err);
-        return;
-    }
-    ex->client_running = 1;
-    eng_log_event(ex, 0, "started client under test (pid %d): %s with %s %s %s %s %s",
-                  (int)ex->client_pid, ex->t->client_cmd, e_url, e_sp, e_enc, e_in, e_out);
-}
-
-/* Last octets the client under test wrote, for the result. */
-static void client_output(eng_exec *ex, cJSON *res)
-{
-    if (ex->client_out_fd < 0)
-        return;
-    off_t end = lseek(ex->client_out_fd, 0, SEEK_END);
-    off_t from = end > 4000 ? end - 4000 : 0;
-    char buf[4001];
-    ssize_t n = pread(ex->client_out_fd, buf, (size_t)(end - from), from);
-    buf[n > 0 ? n : 0] = 0;
-    cJSON_AddStringToObject(res, "client_output", buf);
-    close(ex->client_out_fd);
-    ex->client_out_fd = -1;
-}
-
 static cJSON *failed_step_json(eng_exec *ex)
 {
     cJSON *f = cJSON_CreateObject();
@@ -553,7 +416,7 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
     ex->job = *job;
     ex->listen_fd = -1;
     ex->client_out_fd = -1;
-    ex->wire = cJSON_CreateArray();
+    eng_wire_init(ex);
     ex->t0 = ws_clock_ms();
     int timeout = t->case_timeout_ms;
     if (job->c->timeout_ms && job->c->timeout_ms < timeout)
@@ -570,7 +433,7 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
                  job->c->role == ENG_TEST_BROKER ? "broker" : "client",
                  t->role == ENG_TEST_BROKER ? "broker" : "client");
     } else if (t->role == ENG_TEST_CLIENT) {
-        start_client(ex);
+        eng_client_start(ex);
         if (!ex->client_running) {
             st = ST_ERROR;
             g_fail.kind = "start_client";
@@ -629,14 +492,14 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
         cJSON_AddItemToObject(res, "failed_step", failed_step_json(ex));
     else
         cJSON_AddNullToObject(res, "failed_step");
-    cJSON_AddNumberToObject(res, "duration_ms", rel(ex, ws_clock_ms()));
+    cJSON_AddNumberToObject(res, "duration_ms", eng_rel_ms(ex, ws_clock_ms()));
     if (t->role == ENG_TEST_CLIENT && c->role == ENG_TEST_CLIENT) {
         if (ex->client_pid > 0)
             cJSON_AddNumberToObject(res, "client_exit", ex->client_status);
-        client_output(ex, res);
+        eng_client_output(ex, res);
     }
-    cJSON_AddItemToObject(res, "wire", ex->wire);
-    ex->wire = NULL;
+    cJSON_AddItemToObject(res, "wire", eng_wire_finish(ex));
+    eng_json_sanitize(res); /* a target's octets are not always UTF-8 */
     eng_vars_free(&ex->vars);
     return res;
 }

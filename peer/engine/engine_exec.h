@@ -16,6 +16,17 @@ typedef struct eng_conn {
     uint64_t max_ack_seen; /* highest ACK seq consumed on this connection */
 } eng_conn;
 
+/* The wire log, bounded (engine_wire.c). */
+typedef struct eng_wire_log {
+    cJSON *head;       /* the first entries, then the result's "wire" */
+    size_t n_head;
+    size_t keep;       /* entries kept at each end */
+    cJSON **ring;      /* the last entries */
+    size_t ring_at, ring_n;
+    unsigned long long dropped;
+    size_t hex_used;   /* payload octets shown as hex so far */
+} eng_wire_log;
+
 typedef struct eng_exec {
     const eng_case *c;
     const eng_target *t;
@@ -25,7 +36,7 @@ typedef struct eng_exec {
     int nconns_opened;
     double t0;       /* execution start, ws_clock_ms() */
     double deadline; /* hard end of the execution */
-    cJSON *wire;
+    eng_wire_log wlog;
     struct {
         char name[32];
         double t;
@@ -36,7 +47,9 @@ typedef struct eng_exec {
     int listen_fd, listen_port;
     pid_t client_pid;
     int client_running, client_status, client_ever_connected;
-    int client_out_fd;
+    int client_out_fd;  /* the engine's end of the client's stdout and stderr */
+    uint8_t *out_ring;  /* the last out_cap octets it wrote */
+    size_t out_cap, out_total;
     char client_exit_text[64];
     /* the step being run and how it ended */
     double step_t0;
@@ -46,9 +59,20 @@ typedef struct eng_exec {
     int timed_out;
 } eng_exec;
 
-/* engine_exec.c */
+/* engine_wire.c: the bounded wire log. */
+void eng_wire_init(eng_exec *ex);
 void eng_log_event(eng_exec *ex, int conn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void eng_on_wire(void *arg, ws_conn *c, int out, int fin, int opcode, const uint8_t *payload,
+                 size_t len, uint64_t announced, const uint8_t *msg, size_t msg_len);
+/* The log as the result's "wire" array; the log is empty afterwards. */
+cJSON *eng_wire_finish(eng_exec *ex);
+/* Milliseconds since the execution began, to 0.1 ms. */
+double eng_rel_ms(const eng_exec *ex, double t);
+
+/* engine_exec.c */
+/* The automatic variables a frame sets (docs/case-format.md). */
+void eng_track(eng_exec *ex, int in, const mbws_frame *f);
 /* Pumps every open connection once, until at most `until`, and watches the
  * client under test. */
 void eng_pump(eng_exec *ex, double until);
@@ -101,6 +125,11 @@ enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *v
 enum eng_status eng_step_check(eng_exec *ex, const cJSON *step, const cJSON *value);
 /* Does every {variable: matcher} of cond hold? 1, 0, or -1 (error in ex). */
 int eng_cond(eng_exec *ex, const cJSON *cond);
+
+/* engine_client.c: the client under test within the execution. */
+void eng_client_start(eng_exec *ex);
+void eng_client_drain(eng_exec *ex);
+void eng_client_output(eng_exec *ex, cJSON *res);
 
 /* engine_proc.c: the client under test. */
 pid_t eng_proc_start(const char *cmd, char *const env[], int out_fd, char *err, size_t errlen);

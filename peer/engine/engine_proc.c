@@ -31,7 +31,7 @@ pid_t eng_proc_start(const char *cmd, char *const env[], int out_fd, char *err, 
     if (pid == 0) {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int nul = open("/dev/null", O_RDONLY);
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (nul >= 0)
             dup2(nul, 0);
         if (out_fd >= 0) {

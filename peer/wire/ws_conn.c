@@ -1,6 +1,6 @@
 /* The engine's WebSocket connections: handshake, write queue, reader. */
-#define _POSIX_C_SOURCE 200809L
-#include "ws_conn.h"
+#define _GNU_SOURCE
+#include "ws_conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,30 +33,6 @@ static int ms_until(double deadline)
     return d > 1e6 ? 1000000 : (int)d + 1;
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fprintf(stderr, "mbws-peer: out of memory\n");
-        abort();
-    }
-    return q;
-}
-
-static void buf_append(uint8_t **b, size_t *len, size_t *cap, const void *p, size_t n)
-{
-    if (*len + n > *cap) {
-        size_t nc = *cap ? *cap : 4096;
-        while (nc < *len + n)
-            nc *= 2;
-        *b = xrealloc(*b, nc);
-        *cap = nc;
-    }
-    if (n)
-        memcpy(*b + *len, p, n);
-    *len += n;
-}
-
 static void rand_bytes(uint8_t *p, size_t n)
 {
     static unsigned seed;
@@ -68,15 +44,18 @@ static void rand_bytes(uint8_t *p, size_t n)
     }
 }
 
-void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg)
+void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg, const ws_limits *lim)
 {
+    static const ws_limits dflt = {WS_DEFAULT_MAX_BUFFERED, WS_DEFAULT_MAX_EVENTS,
+                                   WS_DEFAULT_MAX_FRAMES};
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->id = id;
     c->auto_pong = 1;
     c->log = log;
     c->arg = arg;
-    c->max_message = 64u << 20;
+    c->lim = lim ? *lim : dflt;
+    c->t_open = ws_clock_ms();
 }
 
 static void queue_free(ws_queue *q)
@@ -117,56 +96,6 @@ int ws_conn_open(const ws_conn *c)
     return c->fd >= 0;
 }
 
-ws_event *ws_queue_pop(ws_queue *q)
-{
-    ws_event *e = q->head;
-    if (e) {
-        q->head = e->next;
-        if (!q->head)
-            q->tail = NULL;
-        e->next = NULL;
-    }
-    return e;
-}
-
-void ws_event_free(ws_event *e)
-{
-    if (e) {
-        free(e->data);
-        free(e);
-    }
-}
-
-static ws_event *push(ws_queue *q, enum ws_event_kind kind, const uint8_t *p, size_t len)
-{
-    ws_event *e = xrealloc(NULL, sizeof *e);
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    e->data = xrealloc(NULL, len + 1);
-    if (len)
-        memcpy(e->data, p, len);
-    e->data[len] = 0;
-    e->len = len;
-    e->t_ms = ws_clock_ms();
-    if (q->tail)
-        q->tail->next = e;
-    else
-        q->head = e;
-    q->tail = e;
-    return e;
-}
-
-/* Terminal events end reading: the socket stays open only to flush. */
-static void fail_conn(ws_conn *c, enum ws_event_kind kind, const char *fmt, const char *detail)
-{
-    if (c->eof)
-        return;
-    ws_event *e = push(&c->events, kind, NULL, 0);
-    snprintf(e->note, sizeof e->note, fmt, detail ? detail : "");
-    c->eof = 1;
-    ws_conn_drop(c, 0);
-}
-
 static int set_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL, 0);
@@ -204,7 +133,7 @@ static int read_head(ws_conn *c, double deadline, size_t *head_len, char *err, s
             snprintf(err, errlen, "read during the HTTP handshake: %s", strerror(errno));
             return WS_FAIL;
         }
-        buf_append(&c->rbuf, &c->rlen, &c->rcap, tmp, (size_t)n);
+        ws_buf_append(&c->rbuf, &c->rlen, &c->rcap, tmp, (size_t)n);
     }
 }
 
@@ -228,6 +157,7 @@ static int write_all(ws_conn *c, const void *p, size_t len, double deadline)
     return WS_OK;
 }
 
+/* Only for the HTTP head: frames are consumed in batches (ws_parse_frames). */
 static void consume(ws_conn *c, size_t n)
 {
     memmove(c->rbuf, c->rbuf + n, c->rlen - n);
@@ -268,7 +198,7 @@ static int tcp_connect(ws_conn *c, const char *host, int port, double deadline, 
     struct addrinfo *res;
     if (resolve(host, port, 0, &res, err, errlen) != WS_OK)
         return WS_FAIL;
-    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || set_nonblock(fd) < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         freeaddrinfo(res);
@@ -372,7 +302,7 @@ int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err,
     struct addrinfo *res;
     if (resolve(host, port, AI_PASSIVE, &res, err, errlen) != WS_OK)
         return WS_FAIL;
-    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd >= 0)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -401,7 +331,7 @@ int ws_server_accept(ws_conn *c, int lfd, double deadline, double head_deadline,
     int t = ms_until(deadline);
     if (t == 0 || poll(&p, 1, t) <= 0)
         return WS_TIMEOUT;
-    int fd = accept(lfd, NULL, NULL);
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return WS_TIMEOUT;
@@ -461,7 +391,7 @@ int ws_server_respond(ws_conn *c, int status, const char *protocol)
                      status);
     }
     c->http_status = status;
-    buf_append(&c->wbuf, &c->wlen, &c->wcap, resp, (size_t)n);
+    ws_buf_append(&c->wbuf, &c->wlen, &c->wcap, resp, (size_t)n);
     return WS_OK;
 }
 
@@ -469,7 +399,7 @@ void ws_send_raw(ws_conn *c, const uint8_t *p, size_t len)
 {
     if (c->fd < 0 || c->write_broken)
         return;
-    buf_append(&c->wbuf, &c->wlen, &c->wcap, p, len);
+    ws_buf_append(&c->wbuf, &c->wlen, &c->wcap, p, len);
 }
 
 void ws_send_frame(ws_conn *c, int fin, int rsv, int opcode, const uint8_t *payload, size_t len,
@@ -485,9 +415,9 @@ void ws_send_frame(ws_conn *c, int fin, int rsv, int opcode, const uint8_t *payl
         c->out_op = opcode;
     if (c->log)
         c->log(c->arg, c, 1, fin, opcode, payload, len, alen, whole_msg, whole_len);
-    buf_append(&c->wbuf, &c->wlen, &c->wcap, hdr, hl);
+    ws_buf_append(&c->wbuf, &c->wlen, &c->wcap, hdr, hl);
     size_t at = c->wlen;
-    buf_append(&c->wbuf, &c->wlen, &c->wcap, payload, len);
+    ws_buf_append(&c->wbuf, &c->wlen, &c->wcap, payload, len);
     if (!c->server)
         ws_mask(c->wbuf + at, len, mask, 0);
     if (opcode == WS_OP_CLOSE)
@@ -512,132 +442,6 @@ void ws_send_close(ws_conn *c, int code, const char *reason)
     ws_send_frame(c, 1, 0, WS_OP_CLOSE, p, n, 0, NULL, 0);
 }
 
-static void violation(ws_conn *c, const char *what)
-{
-    fail_conn(c, WS_EV_VIOLATION, "RFC 6455 violation by the peer: %s", what);
-}
-
-/* Handles one complete frame whose payload is already unmasked. */
-static void on_frame(ws_conn *c, const ws_header *h, const uint8_t *pl)
-{
-    size_t len = (size_t)h->len;
-    int data = h->opcode == WS_OP_TEXT || h->opcode == WS_OP_BINARY;
-    int last = data ? h->fin : (h->opcode == WS_OP_CONT && h->fin);
-    const uint8_t *whole = NULL;
-    size_t wlen = 0;
-    if (last && h->opcode == WS_OP_CONT) {
-        buf_append(&c->frag, &c->flen, &c->fcap, pl, len);
-        whole = c->frag, wlen = c->flen;
-    } else if (last) {
-        whole = pl, wlen = len;
-    }
-    if (c->log)
-        c->log(c->arg, c, 0, h->fin, h->opcode, pl, len, h->len, whole, wlen);
-    if (h->rsv) {
-        violation(c, "RSV bits set without a negotiated extension (5.2)");
-        return;
-    }
-    if (h->masked != c->server) {
-        violation(c, c->server ? "unmasked frame from a client (5.1)"
-                               : "masked frame from a server (5.1)");
-        return;
-    }
-    switch (h->opcode) {
-    case WS_OP_TEXT:
-    case WS_OP_BINARY:
-        if (c->frag_op) {
-            violation(c, "new data frame inside a fragmented message (5.4)");
-            return;
-        }
-        if (h->fin) {
-            ws_event *e = push(&c->events, WS_EV_MESSAGE, pl, len);
-            e->opcode = h->opcode;
-            e->fragments = 1;
-        } else {
-            c->frag_op = h->opcode;
-            c->nfrag = 1;
-            c->flen = 0;
-            buf_append(&c->frag, &c->flen, &c->fcap, pl, len);
-        }
-        return;
-    case WS_OP_CONT:
-        if (!c->frag_op) {
-            violation(c, "continuation frame without a message to continue (5.4)");
-            return;
-        }
-        c->nfrag++;
-        if (!h->fin) {
-            buf_append(&c->frag, &c->flen, &c->fcap, pl, len);
-        } else {
-            /* the last fragment was appended above, for the log */
-            ws_event *e = push(&c->events, WS_EV_MESSAGE, c->frag, c->flen);
-            e->opcode = c->frag_op;
-            e->fragments = c->nfrag;
-            c->frag_op = 0;
-            c->flen = 0;
-        }
-        if (c->flen > c->max_message)
-            violation(c, "message larger than the engine accepts");
-        return;
-    case WS_OP_PING:
-    case WS_OP_PONG:
-    case WS_OP_CLOSE:
-        if (!h->fin || len > WS_CONTROL_PAYLOAD_MAX) {
-            violation(c, "fragmented or over-long control frame (5.5)");
-            return;
-        }
-        if (h->opcode == WS_OP_PING) {
-            if (c->auto_pong && !c->close_sent)
-                ws_send_frame(c, 1, 0, WS_OP_PONG, pl, len, 0, NULL, 0);
-        } else if (h->opcode == WS_OP_PONG) {
-            push(&c->pongs, WS_EV_PONG, pl, len);
-        } else {
-            if (len == 1) {
-                violation(c, "close frame with a 1-octet payload (5.5.1)");
-                return;
-            }
-            int code = len >= 2 ? (pl[0] << 8) | pl[1] : 1005;
-            ws_event *e = push(&c->events, WS_EV_CLOSE, len > 2 ? pl + 2 : NULL,
-                               len > 2 ? len - 2 : 0);
-            e->code = code;
-            c->close_received = 1;
-            c->close_code = code;
-            if (!c->close_sent)
-                ws_send_close(c, code == 1005 ? 1005 : code, NULL);
-        }
-        return;
-    default:
-        violation(c, "unknown opcode (5.2)");
-    }
-}
-
-static void parse_frames(ws_conn *c)
-{
-    while (c->fd >= 0 && !c->close_received) {
-        ws_header h;
-        int r = ws_header_parse(c->rbuf, c->rlen, &h);
-        if (r < 0) {
-            violation(c, "64-bit payload length with the top bit set (5.2)");
-            return;
-        }
-        if (r == 0)
-            return;
-        if (h.len > c->max_message) {
-            violation(c, "frame larger than the engine accepts");
-            return;
-        }
-        if (c->rlen - h.hdr_len < h.len)
-            return;
-        uint8_t *pl = c->rbuf + h.hdr_len;
-        if (h.masked)
-            ws_mask(pl, (size_t)h.len, h.mask, 0);
-        on_frame(c, &h, pl);
-        if (c->fd < 0)
-            return;
-        consume(c, h.hdr_len + (size_t)h.len);
-    }
-}
-
 static void do_write(ws_conn *c)
 {
     while (c->wlen && c->fd >= 0 && !c->write_broken) {
@@ -654,14 +458,16 @@ static void do_write(ws_conn *c)
     }
 }
 
+/* Reads until nothing more is there, a bound is hit, or the deadline. */
 static void do_read(ws_conn *c)
 {
     uint8_t tmp[65536];
     for (int i = 0; i < 64 && c->fd >= 0; i++) {
+        if (i && ws_clock_ms() >= c->deadline)
+            return;
         ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
         if (n > 0) {
-            buf_append(&c->rbuf, &c->rlen, &c->rcap, tmp, (size_t)n);
-            parse_frames(c);
+            ws_conn_feed(c, tmp, (size_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -670,9 +476,9 @@ static void do_read(ws_conn *c)
             ws_conn_drop(c, 0); /* the normal end after a Close */
             c->eof = 1;
         } else if (n == 0) {
-            fail_conn(c, WS_EV_EOF, "TCP connection closed without a close frame%s", NULL);
+            ws_fail_conn(c, WS_EV_EOF, "TCP connection closed without a close frame%s", NULL);
         } else {
-            fail_conn(c, WS_EV_EOF, "TCP connection lost: %s", strerror(errno));
+            ws_fail_conn(c, WS_EV_EOF, "TCP connection lost: %s", strerror(errno));
         }
         return;
     }
@@ -690,8 +496,9 @@ void ws_pump(ws_conn **cs, size_t n, double deadline)
             continue;
         /* frames that came in the same read as the HTTP head */
         ws_event *last = c->events.tail, *plast = c->pongs.tail;
+        c->deadline = deadline;
         if (c->rlen)
-            parse_frames(c);
+            ws_parse_frames(c);
         ready |= c->events.tail != last || c->pongs.tail != plast;
         if (c->fd < 0)
             continue;

@@ -33,7 +33,21 @@ typedef struct ws_event {
 
 typedef struct ws_queue {
     ws_event *head, *tail;
+    size_t n; /* events queued */
 } ws_queue;
+
+/* What one connection may hold, so that a hostile peer cannot take the
+ * engine's memory or time: beyond a bound the connection is failed with a
+ * WS_EV_VIOLATION whose note begins "target flooded". */
+typedef struct ws_limits {
+    size_t max_buffered; /* octets: a frame or message received, the write queue */
+    size_t max_events;   /* events and pongs queued and not yet consumed */
+    uint64_t max_frames; /* frames received on the connection in all */
+} ws_limits;
+
+#define WS_DEFAULT_MAX_BUFFERED (16u << 20)
+#define WS_DEFAULT_MAX_EVENTS 10000u
+#define WS_DEFAULT_MAX_FRAMES 100000u
 
 /* Called for every WebSocket frame that goes out or comes in. msg/msg_len
  * is the whole message when this frame completes a data message (NULL
@@ -66,12 +80,16 @@ typedef struct ws_conn {
     ws_queue events, pongs;
     ws_log_fn log;
     void *arg;
-    uint64_t max_message; /* refuse to reassemble beyond this */
+    ws_limits lim;
+    uint64_t frames_in; /* frames received */
+    double t_open;      /* when the connection was set up (ws_clock_ms) */
+    double deadline;    /* ws_pump's: reading and parsing stop there */
 } ws_conn;
 
 enum { WS_OK = 0, WS_TIMEOUT = -1, WS_FAIL = -2 };
 
-void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg);
+/* lim NULL: the WS_DEFAULT_* bounds. */
+void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg, const ws_limits *lim);
 void ws_conn_free(ws_conn *c);
 /* Abrupt end: close the socket without a Close frame. rst sends a TCP RST. */
 void ws_conn_drop(ws_conn *c, int rst);
@@ -102,8 +120,12 @@ void ws_send_raw(ws_conn *c, const uint8_t *p, size_t len);
 
 /* Polls the given connections once, up to deadline: writes what is queued,
  * reads and parses what arrived. Returns when something happened or at the
- * deadline. */
+ * deadline; reading and parsing stop at the deadline too (what is left
+ * stays buffered for the next call). */
 void ws_pump(ws_conn **cs, size_t n, double deadline);
+/* Takes octets as if read from the socket: parses, reassembles, queues
+ * events (ws_reader.c). ws_pump calls it; the fuzzer calls it directly. */
+void ws_conn_feed(ws_conn *c, const uint8_t *p, size_t n);
 /* CLOCK_MONOTONIC in milliseconds: every deadline is on this clock. */
 double ws_clock_ms(void);
 
