@@ -125,7 +125,7 @@ int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint6
 /* Human text of a matcher, for "expected". */
 void eng_matcher_text(const cJSON *m, char *out, size_t cap);
 
-/* engine_case.c: the kind of a step ("send", "expect", ...). */
+/* engine_steps.c: the kind of a step ("send", "expect", ...). */
 const char *eng_step_kind(const cJSON *step);
 
 #endif

@@ -2,7 +2,7 @@
  * cases), plays the steps, and turns what happened into the result object
  * of docs/engine-interface.md. */
 #define _POSIX_C_SOURCE 200809L
-#include "engine_exec.h"
+#include "engine_steps.h"
 #include "engine_text.h"
 
 #include <errno.h>
@@ -220,40 +220,6 @@ double eng_since(eng_exec *ex, const cJSON *step)
     return ex->step_t0;
 }
 
-static enum eng_status step_mark(eng_exec *ex, const cJSON *step, const cJSON *value)
-{
-    (void)step;
-    eng_set_mark(ex, value->valuestring, ws_clock_ms());
-    return ST_OK;
-}
-
-static const struct {
-    const char *kind;
-    eng_step_fn fn;
-} dispatch[] = {
-    {"connect", eng_step_connect},
-    {"accept", eng_step_accept},
-    {"open_session", eng_step_open_session},
-    {"accept_session", eng_step_accept_session},
-    {"send", eng_step_send},
-    {"send_raw", eng_step_send_raw},
-    {"send_tcp", eng_step_send_tcp},
-    {"expect", eng_step_expect},
-    {"expect_ack", eng_step_expect_ack},
-    {"expect_no_frame", eng_step_expect_no_frame},
-    {"expect_close", eng_step_expect_close},
-    {"expect_pong", eng_step_expect_pong},
-    {"ping", eng_step_ping},
-    {"close", eng_step_close},
-    {"drop", eng_step_drop},
-    {"wait_ms", eng_step_wait},
-    {"expect_exit", eng_step_expect_exit},
-    {"set", eng_step_set},
-    {"skip_if", eng_step_skip_if},
-    {"check", eng_step_check},
-    {"mark", step_mark},
-};
-
 /* The failing step, for the result: filled once, by the innermost step. */
 struct failure {
     int index;
@@ -270,12 +236,13 @@ enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path
     {
         char spath[160];
         snprintf(spath, sizeof spath, "%s/%d", path, i);
-        const char *kind = eng_step_kind(s);
-        const cJSON *value = cJSON_GetObjectItemCaseSensitive(s, kind);
+        const cJSON *value = NULL;
+        const eng_step_def *def = eng_step_def_of(s, &value);
+        const char *kind = def ? def->kind : "?";
         enum eng_status st = ST_OK;
         ex->step_t0 = ws_clock_ms();
         ex->expected[0] = ex->received[0] = 0;
-        if (!strcmp(kind, "repeat")) {
+        if (def && !def->run) { /* repeat */
             uint64_t n;
             char err[256];
             if (eng_subst_int(&ex->vars, value, &n, err, sizeof err) < 0) {
@@ -298,9 +265,8 @@ enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path
                 }
             }
         } else {
-            for (size_t k = 0; k < sizeof dispatch / sizeof dispatch[0]; k++)
-                if (!strcmp(dispatch[k].kind, kind))
-                    st = dispatch[k].fn(ex, s, value);
+            if (def)
+                st = def->run(ex, s, value);
             if (st == ST_OK && strcmp(kind, "mark")) {
                 const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "mark");
                 /* expects set their own mark at the matching arrival */

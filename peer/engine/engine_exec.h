@@ -101,7 +101,8 @@ int eng_build_frame(eng_exec *ex, const cJSON *step, enum mbws_encoding enc, uin
 enum eng_status eng_deliver(eng_exec *ex, eng_conn *c, const cJSON *step, int opcode,
                             const uint8_t *p, size_t len);
 
-/* engine_step_*.c: one function per step kind. */
+/* engine_step_*.c: one function per step kind, run from the table of
+ * engine_steps.c. */
 typedef enum eng_status (*eng_step_fn)(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_connect(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *value);
@@ -123,6 +124,7 @@ enum eng_status eng_step_expect_exit(eng_exec *ex, const cJSON *step, const cJSO
 enum eng_status eng_step_set(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_skip_if(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_check(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_mark(eng_exec *ex, const cJSON *step, const cJSON *value);
 /* Does every {variable: matcher} of cond hold? 1, 0, or -1 (error in ex). */
 int eng_cond(eng_exec *ex, const cJSON *cond);
 
