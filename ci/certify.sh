@@ -15,22 +15,23 @@ suite certifies its own reference broker and echo client):
                        (started per case with MBWS_URL, MBWS_SUBPROTOCOL,
                        MBWS_ENCODING, MBWS_IN, MBWS_OUT; profile section 12)
   --name NAME          target name in the reports            [MBWS_TARGET_NAME]
-  --start CMD          start the broker under test with CMD first (in the
-                       background), wait until --broker-url accepts
-                       connections, and stop it (by PID) at the end
-                                                             [MBWS_START_CMD]
+  --start CMD          start the broker under test with CMD first (its own
+                       process group), wait until --broker-url accepts
+                       connections, stop the whole group at the end; refuses
+                       when the port is already taken       [MBWS_START_CMD]
 Build and run:
   --build-dir DIR      CMake build directory (default: build)
   --no-build           use an existing build (with --peer or --build-dir);
                        without it, missing Debian packages are installed first
-                       (ci/install-deps.sh) and the suite is built
+                       (ci/install-deps.sh --runtime) and the suite is built
   --peer PATH          the mbws-peer binary (default: DIR/peer/mbws-peer)
   --report-dir DIR     reports go to DIR/<run-id>/ (default: reports)
   --run-id ID          run directory name   [MBWS_RUN_ID, default: a timestamp]
   --jobs N             concurrent case executions (default 24)
   -h, --help           this text
 
-Reports: <report-dir>/<run-id>/{index.html,results.json,junit.xml,badge.svg}.
+Reports: <report-dir>/<run-id>/{index.html,results.json,junit.xml,badge.svg}
+(and broker-under-test.log with --start), also when nothing could be run.
 USAGE
 }
 
@@ -74,47 +75,17 @@ fi
 
 if [ "$build" = 1 ]; then
     # A fresh Debian machine has none of the dependencies: install what is missing.
-    "$here/install-deps.sh"
+    "$here/install-deps.sh" --runtime
     echo "== building the suite in $build_dir"
     cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)"
 fi
 
-broker_pid=
-# shellcheck disable=SC2317  # called from the traps
-stop_broker() {
-    if [ -n "$broker_pid" ]; then
-        # The broker runs in its own process group (setsid): stop that group.
-        kill -TERM -- "-$broker_pid" 2>/dev/null || kill -TERM "$broker_pid" 2>/dev/null || true
-        wait "$broker_pid" 2>/dev/null || true
-        broker_pid=
-    fi
-}
-trap stop_broker EXIT
-trap 'stop_broker; exit 130' INT TERM
-
-if [ -n "$start_cmd" ]; then
-    mkdir -p "$report_dir"
-    echo "== starting the broker under test: $start_cmd"
-    setsid /bin/sh -c "$start_cmd" >"$report_dir/$run_id.broker-under-test.log" 2>&1 </dev/null &
-    broker_pid=$!
-    hostport=$(printf '%s\n' "$broker_url" | sed -E 's#^wss?://([^/]+).*#\1#')
-    host=${hostport%:*}
-    port=${hostport##*:}
-    tries=0
-    until /usr/bin/python3 -c "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()" "$host" "$port" 2>/dev/null; do
-        tries=$((tries + 1))
-        if [ "$tries" -ge 60 ] || ! kill -0 "$broker_pid" 2>/dev/null; then
-            echo "certify.sh: the broker under test did not accept connections at $broker_url" >&2
-            tail -n 20 "$report_dir/$run_id.broker-under-test.log" >&2 || true
-            exit 4
-        fi
-        sleep 0.5
-    done
-fi
-
 set -- --peer "$peer" --report-dir "$report_dir" --run-id "$run_id" ${jobs:+--jobs "$jobs"} "$@"
 [ -z "$broker_url" ] || set -- --target-url "$broker_url" "$@"
+# The suite starts and stops the broker itself (own process group, SIGTERM then
+# SIGKILL to the group); its output lands in <report-dir>/<run-id>/broker-under-test.log.
+[ -z "$start_cmd" ] || set -- --start "$start_cmd" "$@"
 [ -z "$client_cmd" ] || set -- --client-cmd "$client_cmd" "$@"
 # A name only makes sense for a target given here (not for the reference peer).
 if [ -n "$name" ] && { [ -n "$broker_url" ] || [ -n "$client_cmd" ]; }; then

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the suite needs, only those not yet present.
-# Usage: ci/install-deps.sh   (as root, or with sudo available)
+# Usage: ci/install-deps.sh [--runtime]   (as root, or with sudo available)
+#   (no option)  everything for developing the suite: compilers, sanitizers,
+#                valgrind, chromium (report rendering tests), test libraries
+#   --runtime    only what building the suite and certifying a target needs
 set -euo pipefail
 
-packages=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev valgrind
+runtime=(
+  build-essential cmake pkg-config
   libwebsockets-dev libcjson-dev
-  python3 python3-pytest python3-pytest-xdist python3-jsonschema python3-jinja2 python3-websockets
+  python3 python3-pytest python3-pytest-xdist python3-jsonschema python3-jinja2
+)
+develop=(
+  clang libclang-rt-14-dev valgrind python3-websockets python3-yaml
   chromium
 )
 
-if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  echo "usage: ci/install-deps.sh"
-  echo "Installs with apt-get the Debian packages the suite needs: ${packages[*]}"
-  exit 0
-fi
+case "${1:-}" in
+  -h|--help)
+    echo "usage: ci/install-deps.sh [--runtime]"
+    echo "Installs with apt-get the Debian packages the suite needs."
+    echo "  --runtime  building and certifying only: ${runtime[*]}"
+    echo "  (default)  also for developing the suite: ${develop[*]}"
+    exit 0 ;;
+  --runtime) packages=("${runtime[@]}") ;;
+  "") packages=("${runtime[@]}" "${develop[@]}") ;;
+  *) echo "install-deps: unknown option $1 (see --help)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from . import REPO_DIR, SUBPROTOCOLS, engine, report, valgrind
+from . import DEFAULT_REPORT_DIR, REPO_DIR, SUBPROTOCOLS, engine, expected, report, selection, valgrind
 from .cases import CaseError, Execution, load_cases, load_requirements
 from .messages import failure_message
+from .started import StartedBroker
 from .targets import (BUNDLED, BundledBroker, TargetError, build_targets, check_client_cmd,
                       check_reachable, find_peer)
 
@@ -26,6 +27,7 @@ _STATE = pytest.StashKey()
 
 
 def pytest_addoption(parser):
+    parser.prog = "mbws-suite"  # option errors name the front door, not pytest's __main__.py
     g = parser.getgroup("mbws", "MBWS conformance suite (see harness/README.md)")
     g.addoption("--target-url", metavar="URL",
                 help="ws:// URL of a broker under test (B- cases)")
@@ -40,6 +42,19 @@ def pytest_addoption(parser):
     g.addoption("--client", dest="clients", action="append", metavar="NAME=CMD",
                 help="a client under test, repeatable; the same NAME as a --target joins them; "
                      "CMD 'bundled' is the reference echo client")
+    g.addoption("--start", metavar="CMD",
+                help="start the broker under test with CMD (through /bin/sh, in its own process "
+                     "group) before the run, wait until --target-url accepts connections, stop "
+                     "the group at the end; its output goes to <run-dir>/broker-under-test.log")
+    g.addoption("--start-timeout", type=float, default=30.0, metavar="S",
+                help="how long --start waits for the broker to accept connections (default 30)")
+    g.addoption("--expected-failures", metavar="FILE",
+                help="known, accepted failures (JSON or 'CASE [SUBPROTOCOL] [ENCODING]: reason' "
+                     "lines): listed failures are xfail, the run exits 0 unless something else "
+                     "fails; a listed execution that passes is reported as xpass")
+    g.addoption("--exclude", action="append", metavar="ID",
+                help="leave out a case (B-FLOW-003) or the cases citing a requirement (FLOW-3) "
+                     "or prefix (FLOW), repeatable")
     g.addoption("--peer", metavar="PATH",
                 help="the mbws-peer binary (default: build/peer/mbws-peer in the repository)")
     g.addoption("--cases", metavar="DIR", default=str(REPO_DIR / "cases"),
@@ -57,7 +72,7 @@ def pytest_addoption(parser):
     g.addoption("--valgrind", action="store_true",
                 help="run the engine and the bundled broker under valgrind memcheck; "
                      "any error or definite/indirect leak fails the run")
-    g.addoption("--report-dir", metavar="DIR", default=str(REPO_DIR / "reports"),
+    g.addoption("--report-dir", metavar="DIR", default=str(DEFAULT_REPORT_DIR),
                 help="where reports/<run-id>/ and reports/latest go (default: reports/)")
     g.addoption("--run-id", metavar="ID", help="name of the run directory (default: a timestamp)")
 
@@ -75,7 +90,17 @@ class SuiteState:
         self.cases_dir = Path(opt.cases)
         self.cases = load_cases(self.cases_dir, REPO_DIR)
         self.sections, self.requirements = load_requirements(self.cases_dir)
+        selection.check(self)
+        self.expected = []
+        if opt.expected_failures:
+            try:
+                self.expected = expected.load(opt.expected_failures, {c.id for c in self.cases})
+            except expected.ExpectedError as exc:
+                raise TargetError(str(exc)) from None
         self.targets = build_targets(opt, self.peer)
+        if opt.start and not (opt.target_url and opt.target_url != BUNDLED):
+            raise TargetError("--start needs --target-url (where the started broker listens)")
+        self.started_broker = None
         self.several = len(self.targets) > 1
         self.executions = []
         for t in self.targets:
@@ -85,13 +110,7 @@ class SuiteState:
                     for s, e in case.combinations():
                         self.executions.append(Execution(t.name, case, case.id, s, e))
         self.by_test_id = {ex.test_id(self.several): ex for ex in self.executions}
-        if self.worker:
-            self.run_dir = Path(config.workerinput["mbws_run_dir"])
-        else:
-            run_id = opt.run_id or (datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}")
-            if "/" in run_id or run_id in (".", "..", "latest"):
-                raise TargetError(f"--run-id: {run_id!r} is not a usable directory name")
-            self.run_dir = Path(opt.report_dir).resolve() / run_id
+        self.run_dir = run_dir_for(config)
         self.ran = False
         self.selected = []
         self.started = time.time()
@@ -102,17 +121,32 @@ class SuiteState:
 
     # -- the controlling process -------------------------------------------------
     def preflight(self):
-        """Early, clear errors: unreachable brokers, missing client programs."""
-        if self.config.option.valgrind:
+        """Early, clear errors: unreachable brokers, missing client programs.
+        Starts the broker under test (--start) last, once the rest is known good."""
+        opt = self.config.option
+        if opt.valgrind:
             try:
                 valgrind.prefix(self.run_dir / "valgrind", "probe")
             except FileNotFoundError as exc:
                 raise TargetError(f"--valgrind: {exc}") from None
         for t in self.targets:
-            if t.broker_url and t.broker_url != BUNDLED:
-                check_reachable(t.broker_url)
             if t.client_cmd and not t.bundled_client:
                 check_client_cmd(t.client_cmd)
+        if opt.start:
+            self.started_broker = StartedBroker(opt.start, opt.target_url,
+                                                self.run_dir / "broker-under-test.log",
+                                                opt.start_timeout)
+            self.started_broker.start()
+        for t in self.targets:
+            if t.broker_url and t.broker_url != BUNDLED:
+                check_reachable(t.broker_url)
+
+    def stop_started(self):
+        """Stop the --start broker (idempotent); returns its exit status."""
+        b = self.started_broker
+        if b is not None and b.proc is not None and b.exit_status is None:
+            b.exit_status = b.stop()
+        return b and b.exit_status
 
     def run_engine(self, executions):
         if self.ran:
@@ -192,8 +226,12 @@ class SuiteState:
             pytest.fail(f"{ex.case_id} [{ex.subprotocol}, {ex.encoding}] against {ex.target}: "
                         f"ERROR: no result from the engine\n{why or 'not run'}", pytrace=False)
         verdict = rec.get("verdict")
+        known = expected.find(self.expected, ex.case_id, ex.subprotocol, ex.encoding)
         if verdict == "pass":
-            return
+            return  # a listed execution that passes: xpass (pytest_runtest_makereport)
+        if known and verdict == "fail":
+            pytest.xfail(f"{ex.case_id} [{ex.combo}]: expected failure ({known.where}): "
+                         f"{known.reason}\n  it failed with: {rec.get('reason') or 'see the report'}")
         if verdict == "skip":
             pytest.skip(f"{ex.case_id} [{ex.combo}]: {rec.get('reason') or 'skipped by the engine'}")
         hint = f"report: {self.run_dir / 'index.html'}#{report.anchor(rec)}"
@@ -205,16 +243,43 @@ def _state(config):
     return config.stash.get(_STATE, None)
 
 
+def run_dir_for(config):
+    """reports/<run-id>: from --run-id or a timestamp, chosen once per run."""
+    if hasattr(config, "workerinput"):
+        return Path(config.workerinput["mbws_run_dir"])
+    opt = config.option
+    run_id = opt.run_id or (datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}")
+    if "/" in run_id or run_id in (".", "..", "latest"):
+        raise TargetError(f"--run-id: {run_id!r} is not a usable directory name")
+    return Path(opt.report_dir).resolve() / run_id
+
+
+def _not_run(config, why, state=None):
+    """A run that executes nothing still leaves a report saying why (CI uploads it)."""
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return
+    try:
+        run_dir = state.run_dir if state else run_dir_for(config)
+        report.write_not_run(run_dir, why, config, state)
+        sys.stderr.write(f"report (nothing was run): {run_dir / 'index.html'}\n")
+    except Exception as exc:  # no usable report directory: the error itself still shows
+        sys.stderr.write(f"(no report written: {exc})\n")
+
+
 def pytest_configure(config):
     opt = config.option
     if getattr(opt, "help", False) or getattr(opt, "version", False) or \
             getattr(opt, "showfixtures", False) or getattr(opt, "markers", False):
         return
+    state = None
     try:
         state = SuiteState(config)
         if not state.worker and not opt.collectonly:
             state.preflight()
     except (CaseError, TargetError) as exc:
+        if state is not None:
+            state.stop_started()
+        _not_run(config, str(exc), state)
         raise pytest.UsageError(str(exc)) from None
     config.stash[_STATE] = state
     config.addinivalue_line("markers", "broker: cases that test a broker (B-)")
@@ -274,12 +339,14 @@ def _wanted(state, case):
 
 def pytest_collection_modifyitems(config, items):
     state = _state(config)
-    if state is None or not (config.option.sections or config.option.reqs):
+    opt = config.option
+    if state is None or not (opt.sections or opt.reqs or opt.exclude):
         return
     keep, drop = [], []
     for item in items:
         ex = getattr(getattr(item, "callspec", None), "params", {}).get("execution")
-        (keep if ex is None or _wanted(state, ex.case) else drop).append(item)
+        wanted = ex is None or (_wanted(state, ex.case) and not selection.excluded(ex.case, opt.exclude))
+        (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -341,13 +408,30 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     ex = getattr(getattr(item, "callspec", None), "params", {}).get("execution")
-    if ex is not None and rep.skipped and isinstance(rep.longrepr, tuple):
+    if ex is None:
+        return
+    if rep.skipped and isinstance(rep.longrepr, tuple):
         rep.longrepr = (ex.case.file, None, rep.longrepr[2])
+    state = _state(item.config)
+    if state and rep.when == "call" and rep.passed:
+        known = expected.find(state.expected, ex.case_id, ex.subprotocol, ex.encoding)
+        if known:  # pytest's XPASS: passed, but listed as an expected failure
+            rep.wasxfail = f"listed in {known.where} ({known.reason}) but passed: prune the entry"
 
 
 def pytest_sessionfinish(session, exitstatus):
     state = _state(session.config)
-    if state is None or state.worker or not state.ran:
+    if state is None or state.worker:
+        return
+    state.stop_started()  # before the reports: its log is complete, its exit status known
+    if not state.ran and not session.config.option.collectonly and \
+            session.exitstatus in (pytest.ExitCode.NO_TESTS_COLLECTED, pytest.ExitCode.OK):
+        why = selection.nothing_selected(state)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        sys.stderr.write(f"ERROR: {why}\n")
+        _not_run(session.config, why, state)
+        return
+    if not state.ran:
         return
     try:
         store = state.store()
@@ -365,6 +449,12 @@ def pytest_sessionfinish(session, exitstatus):
         import traceback
         sys.stderr.write("ERROR: writing the reports failed:\n" + traceback.format_exc())
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+
+def pytest_unconfigure(config):
+    state = _state(config)
+    if state is not None and not state.worker:
+        state.stop_started()  # also after an interrupted or crashed run
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from . import HARNESS_DIR, PROFILE, SUBPROTOCOLS, SUITE_VERSION, VERDICTS
+from . import expected
 from .messages import failure_message, step_text, wire_line, wire_text
 
 FORMAT = "mbws-suite-results"
@@ -69,6 +70,10 @@ def build_records(state, store, selected):
         else:
             out["verdict"] = verdict
             out["reason"] = rec.get("reason") or ""
+        known = expected.find(getattr(state, "expected", []), ex.case_id, ex.subprotocol, ex.encoding)
+        if known:  # a listed known deviation: xfail when it failed, xpass when it passed
+            out["expected_failure"] = {"reason": known.reason, "listed_in": known.where,
+                                       "outcome": {"fail": "xfail", "pass": "xpass"}.get(out["verdict"])}
         out["failed_step"] = rec.get("failed_step")
         out["duration_ms"] = rec.get("duration_ms")
         out["wire"] = rec.get("wire") or []
@@ -123,6 +128,8 @@ def summarize(records, state):
             cases[tname]["skip"] += 1
     summary = OrderedDict(total)
     summary["total"] = len(records)
+    for o in ("xfail", "xpass"):
+        summary[o] = sum(1 for r in records if (r.get("expected_failure") or {}).get("outcome") == o)
     summary["pass_rate"] = _rate(total)
     summary["cases"] = {k: sum(c[k] for c in cases.values()) for k in ("pass", "fail", "skip")}
     summary["cases_by_target"] = cases
@@ -163,8 +170,11 @@ def results_document(state, store, records, summary):
                                   ("client_cmd", t.client_cmd),
                                   ("bundled_client", t.bundled_client)])
                      for t in state.targets]),
+        ("started_broker", _started_section(state)),
+        ("expected_failures", state.config.option.expected_failures),
         ("selection", {"sections": state.config.option.sections or [],
                        "requirements": state.config.option.reqs or [],
+                       "excluded": state.config.option.exclude or [],
                        "keyword": state.config.option.keyword or "",
                        "markexpr": state.config.option.markexpr or ""}),
         ("engine_problems", [{"invocation": i["id"], "target": i["target"], "role": i["role"],
@@ -176,6 +186,64 @@ def results_document(state, store, records, summary):
         ("summary", summary),
         ("results", [OrderedDict((k, v) for k, v in r.items() if k != "anchor") for r in records]),
     ])
+
+
+def _started_section(state):
+    b = getattr(state, "started_broker", None)
+    if b is None:
+        return None
+    return OrderedDict([("command", b.cmd), ("url", b.url),
+                        ("log", os.path.relpath(b.log_path, state.run_dir)),
+                        ("exit_status", b.exit_status)])
+
+
+def write_not_run(run_dir, why, config=None, state=None, targets=None):
+    """The reports of a run that executed nothing (bad option, unreachable
+    target, empty selection): results.json with "not_run", index.html,
+    junit.xml with one error, a grey badge. CI artifacts are never empty."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    now = _iso(time.time())
+    if targets is None and state is not None:
+        targets = [{"name": t.name, "broker_url": t.broker_url, "client_cmd": t.client_cmd}
+                   for t in state.targets]
+    if targets is None:
+        opt = config.option
+        targets = [{"name": opt.target_name or "target", "broker_url": opt.target_url,
+                    "client_cmd": opt.client_cmd}]
+    targets = [OrderedDict(t, bundled_broker=t["broker_url"] == "bundled",
+                           bundled_client=False) for t in targets]
+    opt = config.option if config else None
+    doc = OrderedDict([
+        ("format", FORMAT), ("format_version", FORMAT_VERSION),
+        ("suite_version", SUITE_VERSION), ("profile", PROFILE), ("run_id", run_dir.name),
+        ("started", now), ("finished", now), ("duration_s", 0), ("host", socket.gethostname()),
+        ("not_run", why),
+        ("engine", {"path": str(state.peer) if state else ""}),
+        ("targets", targets),
+        ("selection", {"sections": (opt and opt.sections) or [], "requirements": (opt and opt.reqs) or [],
+                       "excluded": (opt and opt.exclude) or [], "keyword": (opt and opt.keyword) or "",
+                       "markexpr": (opt and opt.markexpr) or ""}),
+        ("engine_problems", []), ("valgrind", {"enabled": False}),
+        ("started_broker", _started_section(state) if state else None),
+        ("summary", dict(_counts(), total=0, pass_rate=None, xfail=0, xpass=0,
+                         cases={"pass": 0, "fail": 0, "skip": 0}, cases_by_target={},
+                         by_target={}, by_section={}, by_requirement={})),
+        ("results", []),
+    ])
+    (run_dir / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    root = ET.Element("testsuites", name=f"MBWS profile {PROFILE} conformance", tests="1",
+                      failures="0", errors="1", skipped="0")
+    suite = ET.SubElement(root, "testsuite", name="mbws", tests="1", failures="0", errors="1",
+                          skipped="0", timestamp=now, hostname=doc["host"], time="0")
+    tc = ET.SubElement(suite, "testcase", classname="mbws", name="conformance run", time="0")
+    ET.SubElement(tc, "error", message=_x(why.splitlines()[0][:500]), type="not-run").text = _x(why)
+    ET.ElementTree(root).write(run_dir / "junit.xml", encoding="utf-8", xml_declaration=True)
+    env = _env()
+    (run_dir / "badge.svg").write_text(badge_svg(env, f"MBWS profile {PROFILE}", "not run", "#9f9f9f"),
+                                       encoding="utf-8")
+    (run_dir / "index.html").write_text(env.get_template("not_run.html.j2").render(doc=doc),
+                                        encoding="utf-8")
+    _point_latest(run_dir)
 
 
 def _iso(t):

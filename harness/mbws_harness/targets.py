@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import REPO_DIR
+from . import DEFAULT_PEER, REPO_DIR
 
 BUNDLED = "bundled"  # --target NAME=bundled: the reference broker, started by the harness
 
@@ -155,7 +155,7 @@ def find_peer(option_value):
     in the repo."""
     build_hint = (f"build it with:  cmake -S {REPO_DIR} -B {REPO_DIR}/build && "
                   f"cmake --build {REPO_DIR}/build -j2   (or pass --peer PATH)")
-    path = Path(option_value) if option_value else REPO_DIR / "build" / "peer" / "mbws-peer"
+    path = Path(option_value) if option_value else DEFAULT_PEER
     if not path.is_file():
         raise TargetError(f"mbws-peer not found at {path}; {build_hint}")
     if not os.access(path, os.X_OK):
