@@ -276,6 +276,82 @@ static void conn_inert(bconn *c, int code)
     tp_timer_cancel(&c->timer);
 }
 
+/* MBWS_ACT_TAKEOVER: a new connection took the session of old (RES-6). */
+static void act_takeover(bconn *old)
+{
+    blog(old, "session taken over by a new connection: closing with %s%lld", "",
+         MBWS_CLOSE_TAKEOVER);
+    if (old->bs) {
+        old->bs->conn = NULL;
+        old->bs = NULL;
+    }
+    old->closing_code = MBWS_CLOSE_TAKEOVER;
+    if (old->tp && !mbws_fault_on(MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
+        tp_close(old->tp, MBWS_CLOSE_TAKEOVER);
+    conn_inert(old, MBWS_CLOSE_TAKEOVER);
+}
+
+/* MBWS_ACT_CONNECTED: a new session gets its queues, a resumed one is
+ * attached again. -1 when the connection was aborted (out of memory). */
+static int act_connected(bconn *c, const mbws_action *a, uint64_t now)
+{
+    broker *b = c->b;
+    bsession *bs;
+    if (!a->resumed) {
+        bs = calloc(1, sizeof *bs);
+        if (!bs) {
+            tp_abort(c->tp);
+            return -1;
+        }
+        bs->b = b;
+        bs->s = a->session;
+        bs->q = mbws_broker_session_new(b->model, bs);
+        tp_timer_init(&bs->expiry, b->tp, expiry_fire, bs);
+        bs->next = b->sessions;
+        if (b->sessions)
+            b->sessions->prev = bs;
+        b->sessions = bs;
+        mbws_session_set_user(a->session, bs);
+    } else {
+        bs = mbws_session_user(a->session);
+        tp_timer_cancel(&bs->expiry);
+    }
+    bs->conn = c;
+    bs->holder = c;
+    c->bs = bs;
+    c->held = bs;
+    const char *tok = mbws_session_token(a->session, NULL);
+    blog(c, a->resumed ? "CONNECTED, session %s resumed (%lld unacked)"
+                       : "CONNECTED, session %s new%.0lld",
+         *tok ? tok : "(MBLWS)",
+         a->resumed ? (long long)mbws_session_unacked_count(a->session) : 0);
+    if (bs->q && !mbws_broker_may_grant(bs->q))
+        mbws_conn_hold_window(c->mc, 1, now);
+    if (bs->q)
+        mbws_broker_session_ready(bs->q);
+    b->pump_pending = 1;
+    return 0;
+}
+
+/* MBWS_ACT_SESSION_END: requeue its deliveries, free it when unborrowed. */
+static void act_session_end(bconn *c, const mbws_action *a)
+{
+    static const char *why[] = {"", "DISCONNECT", "ERROR", "takeover", "closed", "refused"};
+    bsession *es = a->session ? mbws_session_user(a->session) : NULL;
+    if (es) {
+        fprintf(stderr, "session %s: ended (%s), %zu deliveries requeued\n",
+                *mbws_session_token(es->s, NULL) ? mbws_session_token(es->s, NULL) : "(MBLWS)",
+                why[a->end_reason <= MBWS_END_REFUSED ? a->end_reason : 0],
+                es->q ? mbws_broker_unacked(es->q) : (size_t)0);
+        session_end(es); /* freed by bury() once no conn borrows it */
+    } else if (a->session && c->orphan != a->session) {
+        /* Never reached CONNECTED: freed with the conn. */
+        if (c->orphan)
+            mbws_session_free(c->orphan);
+        c->orphan = a->session;
+    }
+}
+
 static void drain(bconn *c)
 {
     broker *b = c->b;
@@ -296,56 +372,12 @@ static void drain(bconn *c)
             if (c->tp)
                 tp_close(c->tp, a.close_code);
             break;
-        case MBWS_ACT_TAKEOVER: {
-            bconn *old = a.old_user;
-            blog(old, "session taken over by a new connection: closing with %s%lld", "",
-                 MBWS_CLOSE_TAKEOVER);
-            if (old->bs) {
-                old->bs->conn = NULL;
-                old->bs = NULL;
-            }
-            old->closing_code = MBWS_CLOSE_TAKEOVER;
-            if (old->tp && !mbws_fault_on(MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
-                tp_close(old->tp, MBWS_CLOSE_TAKEOVER);
-            conn_inert(old, MBWS_CLOSE_TAKEOVER);
+        case MBWS_ACT_TAKEOVER:
+            act_takeover(a.old_user);
             break;
-        }
         case MBWS_ACT_CONNECTED:
-            if (!a.resumed) {
-                bs = calloc(1, sizeof *bs);
-                if (!bs) {
-                    tp_abort(c->tp);
-                    return;
-                }
-                bs->b = b;
-                bs->s = a.session;
-                bs->q = mbws_broker_session_new(b->model, bs);
-                tp_timer_init(&bs->expiry, b->tp, expiry_fire, bs);
-                bs->next = b->sessions;
-                if (b->sessions)
-                    b->sessions->prev = bs;
-                b->sessions = bs;
-                mbws_session_set_user(a.session, bs);
-            } else {
-                bs = mbws_session_user(a.session);
-                tp_timer_cancel(&bs->expiry);
-            }
-            bs->conn = c;
-            bs->holder = c;
-            c->bs = bs;
-            c->held = bs;
-            {
-                const char *tok = mbws_session_token(a.session, NULL);
-                blog(c, a.resumed ? "CONNECTED, session %s resumed (%lld unacked)"
-                                  : "CONNECTED, session %s new%.0lld",
-                     *tok ? tok : "(MBLWS)",
-                     a.resumed ? (long long)mbws_session_unacked_count(a.session) : 0);
-            }
-            if (bs->q && !mbws_broker_may_grant(bs->q))
-                mbws_conn_hold_window(c->mc, 1, now);
-            if (bs->q)
-                mbws_broker_session_ready(bs->q);
-            b->pump_pending = 1;
+            if (act_connected(c, &a, now) < 0)
+                return;
             break;
         case MBWS_ACT_DELIVER:
             /* A client's MESSAGE: into its address's queue (ACK-1, BRK-1). */
@@ -390,6 +422,9 @@ static void drain(bconn *c)
                     a.error_code, mbws_error_name((unsigned)a.error_code), (int)a.text.len,
                     a.text.len ? (const char *)a.text.ptr : "");
             break;
+        case MBWS_ACT_SESSION_END:
+            act_session_end(c, &a);
+            break;
         case MBWS_ACT_DETACHED:
             if (bs) {
                 blog(c, "connection lost: session %s detached, kept %lld s",
@@ -400,25 +435,6 @@ static void drain(bconn *c)
                 tp_timer_in(&bs->expiry, at > now ? at - now : 0);
             }
             break;
-        case MBWS_ACT_SESSION_END: {
-            static const char *why[] = {"", "DISCONNECT", "ERROR", "takeover", "closed",
-                                        "refused"};
-            bsession *es = a.session ? mbws_session_user(a.session) : NULL;
-            if (es) {
-                fprintf(stderr, "session %s: ended (%s), %zu deliveries requeued\n",
-                        *mbws_session_token(es->s, NULL) ? mbws_session_token(es->s, NULL)
-                                                          : "(MBLWS)",
-                        why[a.end_reason <= MBWS_END_REFUSED ? a.end_reason : 0],
-                        es->q ? mbws_broker_unacked(es->q) : (size_t)0);
-                session_end(es); /* freed by bury() once no conn borrows it */
-            } else if (a.session && c->orphan != a.session) {
-                /* Never reached CONNECTED: freed with the conn. */
-                if (c->orphan)
-                    mbws_session_free(c->orphan);
-                c->orphan = a.session;
-            }
-            break;
-        }
         }
     }
     arm_timer(c);

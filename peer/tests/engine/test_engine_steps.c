@@ -1,7 +1,8 @@
 /* The engine's step table (engine_steps.c) and cases/schema.json name the
  * same step kinds, each with the same keys and the same required key: the
  * schema is the user-facing contract, the table what the engine enforces.
- * Usage: test_engine_steps PATH/TO/cases/schema.json */
+ * Usage: test_engine_steps [SCHEMA] (default: the source tree's
+ * cases/schema.json). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,15 +101,16 @@ static cJSON *load(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_engine_steps cases/schema.json\n");
+    if (argc > 2) {
+        fprintf(stderr, "usage: test_engine_steps [cases/schema.json]\n");
         return 2;
     }
-    cJSON *root = load(argv[1]);
+    const char *path = argc == 2 ? argv[1] : MBWS_SOURCE_DIR "/cases/schema.json";
+    cJSON *root = load(path);
     const cJSON *defs = cJSON_GetObjectItemCaseSensitive(root, "$defs");
     const cJSON *one = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(defs, "step"), "oneOf");
-    CHECK(cJSON_IsArray(one) && cJSON_GetArraySize(one) > 0, "no $defs/step/oneOf in %s", argv[1]);
+    CHECK(cJSON_IsArray(one) && cJSON_GetArraySize(one) > 0, "no $defs/step/oneOf in %s", path);
     int *seen = calloc(eng_step_ndefs, sizeof *seen);
     const cJSON *entry;
     cJSON_ArrayForEach(entry, one)
