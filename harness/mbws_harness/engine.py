@@ -88,13 +88,13 @@ def share_jobs(invocations, jobs):
 
 class Progress:
     """Counts engine progress lines (one per execution) and shows them."""
-    _VERDICT = re.compile(r"\b(pass|fail|error|skip)(?:ed)?\b", re.I)
-    _LINE = re.compile(r"^\[\d+/\d+\]\s+(pass|fail|error|skip)\b")  # mbws-peer's own format
+    _VERDICT = re.compile(r"\b(pass|warn|fail|error|skip)(?:ed)?\b", re.I)
+    _LINE = re.compile(r"^\[\d+/\d+\]\s+(pass|warn|fail|error|skip)\b")  # mbws-peer's own format
 
     def __init__(self, total, write, tty, verbose):
         self.total, self.write, self.tty, self.verbose = total, write, tty, verbose
         self.done = 0
-        self.counts = {"pass": 0, "fail": 0, "error": 0, "skip": 0}
+        self.counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0, "skip": 0}
         self.lock = threading.Lock()
         self.last_shown = -1
         self.started = time.monotonic()
@@ -121,7 +121,7 @@ class Progress:
     def status(self):
         c = self.counts
         return (f"engine: {self.done}/{self.total} executions  pass {c['pass']}  "
-                f"fail {c['fail']}  error {c['error']}  skip {c['skip']}  "
+                f"warn {c['warn']}  fail {c['fail']}  error {c['error']}  skip {c['skip']}  "
                 f"({time.monotonic() - self.started:.0f} s)")
 
     def finish(self):
@@ -129,7 +129,7 @@ class Progress:
             self.write("\r" + self.status() + "\n")
 
 
-def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms):
+def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms, strict=False):
     argv = list(peer_prefix) + ["run"]
     for case in inv.cases:
         argv += ["--case", case.path]
@@ -143,6 +143,8 @@ def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms):
         argv += ["--encoding", e]
     argv += ["--jobs", str(inv.jobs), "--case-timeout", str(case_timeout_ms),
              "--json", str(json_out)]
+    if strict:
+        argv.append("--strict")
     return argv
 
 
@@ -202,7 +204,7 @@ def _kill_group(proc):
 
 
 def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
-            case_timeout_ms, progress):
+            case_timeout_ms, progress, strict=False):
     """Run every invocation concurrently and write <run_dir>/engine/index.json."""
     out_dir = Path(run_dir) / "engine"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +217,7 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
         waves = math.ceil(inv.executions / inv.jobs)
         overall = waves * case_timeout_ms / 1000.0 * 1.5 + 60
         argv = _argv(inv, peer_prefix, broker_urls.get(inv.target.name), client_cmd,
-                     out_dir / f"{inv.id}.json", case_timeout_ms)
+                     out_dir / f"{inv.id}.json", case_timeout_ms, strict)
         th = threading.Thread(target=run_invocation, args=(inv, argv, out_dir, progress, overall))
         th.start()
         threads.append(th)

@@ -20,7 +20,7 @@ from .messages import failure_message, step_text, wire_line, wire_text
 
 FORMAT = "mbws-suite-results"
 FORMAT_VERSION = 1
-_ORDER = {"error": 0, "fail": 1, "skip": 2, "pass": 3}
+_ORDER = {"error": 0, "fail": 1, "warn": 2, "skip": 3, "pass": 4}
 _SUB_ORDER = {s: i for i, s in enumerate(SUBPROTOCOLS)}  # MBWS before MBLWS
 
 
@@ -34,8 +34,11 @@ def _counts():
 
 
 def _rate(c):
-    decided = c["pass"] + c["fail"] + c["error"]
-    return round(100.0 * c["pass"] / decided, 1) if decided else None
+    """Share of decided executions that conform (pass, or warn: conforms
+    with warnings)."""
+    ok = c["pass"] + c.get("warn", 0)
+    decided = ok + c["fail"] + c["error"]
+    return round(100.0 * ok / decided, 1) if decided else None
 
 
 def build_records(state, store, selected):
@@ -73,7 +76,9 @@ def build_records(state, store, selected):
         known = expected.find(getattr(state, "expected", []), ex.case_id, ex.subprotocol, ex.encoding)
         if known:  # a listed known deviation: xfail when it failed, xpass when it passed
             out["expected_failure"] = {"reason": known.reason, "listed_in": known.where,
-                                       "outcome": {"fail": "xfail", "pass": "xpass"}.get(out["verdict"])}
+                                       "outcome": {"fail": "xfail", "pass": "xpass",
+                                                   "warn": "xpass"}.get(out["verdict"])}
+        out["warnings"] = list(rec.get("warnings") or [])
         out["failed_step"] = rec.get("failed_step")
         out["duration_ms"] = rec.get("duration_ms")
         out["wire"] = rec.get("wire") or []
@@ -118,10 +123,12 @@ def summarize(records, state):
 
     cases = OrderedDict()
     for tname in by_target:
-        cases[tname] = {"pass": 0, "fail": 0, "skip": 0}
+        cases[tname] = {"pass": 0, "warn": 0, "fail": 0, "skip": 0}
     for (tname, _), verdicts in case_level.items():
         if any(v in ("fail", "error") for v in verdicts):
             cases[tname]["fail"] += 1
+        elif "warn" in verdicts:
+            cases[tname]["warn"] += 1
         elif "pass" in verdicts:
             cases[tname]["pass"] += 1
         else:
@@ -131,7 +138,7 @@ def summarize(records, state):
     for o in ("xfail", "xpass"):
         summary[o] = sum(1 for r in records if (r.get("expected_failure") or {}).get("outcome") == o)
     summary["pass_rate"] = _rate(total)
-    summary["cases"] = {k: sum(c[k] for c in cases.values()) for k in ("pass", "fail", "skip")}
+    summary["cases"] = {k: sum(c[k] for c in cases.values()) for k in ("pass", "warn", "fail", "skip")}
     summary["cases_by_target"] = cases
     summary["by_target"] = table(by_target)
     summary["by_section"] = table(by_section, lambda s: state.sections.get(s, s))
@@ -295,12 +302,18 @@ def write_junit(doc, path):
                 el.text = _x(failure_message(r, tname, tail=40))
             elif r["verdict"] == "skip":
                 ET.SubElement(tc, "skipped", message=_x(r["reason"] or "skipped"))
+            elif r["verdict"] == "warn":  # JUnit has no warning: a pass, with the warnings shown
+                for w in r["warnings"]:
+                    ET.SubElement(p, "property", name="warning",
+                                  value=_x(f"{w.get('clause')} (non-strict) at {w.get('path')}: {w.get('text')}"))
+                ET.SubElement(tc, "system-err").text = _x(r["reason"])
             if r["wire"]:
                 ET.SubElement(tc, "system-out").text = _x(wire_text(r["wire"]))
     root.set("tests", str(sum(totals.values())))
     root.set("failures", str(totals["fail"]))
     root.set("errors", str(totals["error"]))
     root.set("skipped", str(totals["skip"]))
+    root.set("warnings", str(totals["warn"]))
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -323,11 +336,13 @@ def badge_svg(env, label, message, color):
 
 
 def badge_for(cases):
-    decided = cases["pass"] + cases["fail"]
+    ok = cases["pass"] + cases.get("warn", 0)
+    decided = ok + cases["fail"]
     if decided == 0:
         return "no cases", "#9f9f9f"
-    color = "#4c1" if cases["fail"] == 0 else ("#dfb317" if cases["pass"] >= 0.9 * decided else "#e05d44")
-    return f"{cases['pass']}/{decided}", color
+    color = "#4c1" if cases["fail"] == 0 else ("#dfb317" if ok >= 0.9 * decided else "#e05d44")
+    warn = f" ({cases['warn']} warn)" if cases.get("warn") else ""
+    return f"{ok}/{decided}{warn}", color
 
 
 def write_all(state, store, selected):
@@ -393,17 +408,21 @@ def terminal_summary(tr, state):
     for t in state.targets:
         tr.write_line(f"target {t.name}: {t.describe(state.broker_urls.get(t.name))}")
     rate = s["pass_rate"]
-    tr.write_line(f"executions: {s['total']}   pass {s['pass']}   fail {s['fail']}   "
+    tr.write_line(f"executions: {s['total']}   pass {s['pass']}   warn {s['warn']}   fail {s['fail']}   "
                   f"error {s['error']}   skip {s['skip']}   "
                   f"(pass rate {'n/a' if rate is None else f'{rate:g}%'} of decided)")
     for tname, c in s["cases_by_target"].items():
-        tr.write_line(f"cases ({tname}): {c['pass']} passed, {c['fail']} failed, "
-                      f"{c['skip']} skipped only")
-    tr.write_line(f"{'section':<14}{'pass':>6}{'fail':>6}{'error':>7}{'skip':>6}{'rate':>8}")
+        tr.write_line(f"cases ({tname}): {c['pass']} passed, {c['warn']} passed with warnings, "
+                      f"{c['fail']} failed, {c['skip']} skipped only")
+    tr.write_line(f"{'section':<14}{'pass':>6}{'warn':>6}{'fail':>6}{'error':>7}{'skip':>6}{'rate':>8}")
     for sec, row in s["by_section"].items():
         r = "n/a" if row["pass_rate"] is None else f"{row['pass_rate']:g}%"
-        tr.write_line(f"{sec:<14}{row['pass']:>6}{row['fail']:>6}{row['error']:>7}{row['skip']:>6}{r:>8}",
-                      red=bool(row["fail"] or row["error"]))
+        tr.write_line(f"{sec:<14}{row['pass']:>6}{row['warn']:>6}{row['fail']:>6}{row['error']:>7}"
+                      f"{row['skip']:>6}{r:>8}",
+                      red=bool(row["fail"] or row["error"]), yellow=bool(row["warn"]))
+    if s["warn"]:
+        tr.write_line(f"{s['warn']} execution(s) passed with warnings (a SHOULD or a project reading "
+                      "did not hold; --strict makes them failures)", yellow=True)
     vg = _valgrind_section(state)
     if vg["enabled"]:
         tr.write_line(f"valgrind: {vg['errors']} error(s) in {vg['processes']} process log(s)",

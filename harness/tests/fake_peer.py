@@ -39,6 +39,7 @@ def cmd_run(argv):
     cases, subs, encs = [], [], []
     target = listen = client = out = None
     jobs, timeout = 1, 20000
+    strict = False
     i = 0
     try:
         while i < len(argv):
@@ -66,6 +67,9 @@ def cmd_run(argv):
                 else:
                     out = v
             elif a == "--verbose":
+                i += 1
+            elif a == "--strict":
+                strict = True
                 i += 1
             else:
                 raise ValueError(f"unknown option {a}")
@@ -113,11 +117,19 @@ def cmd_run(argv):
             time.sleep(fake.get("sleep_ms", 0) / 1000.0)
             verdict = os.environ.get("FAKE_PEER_VERDICT") or \
                 fake.get("verdicts", {}).get(f"{s}/{e}", fake.get("verdict", "pass"))
+            warnings = []
+            if verdict == "warn":  # as the engine does: --strict makes it a failure
+                warnings = [{"clause": "ERR-1", "path": "/steps/3",
+                             "text": "ERROR seq is absent, expected 3"}]
+                verdict = "fail" if strict else "warn"
             res = {"case": doc["id"], "file": path, "title": doc["title"],
                    "section": doc["section"], "requirements": doc["requirements"],
                    "role": "broker" if doc["id"].startswith("B-") else "client",
                    "subprotocol": s, "encoding": e, "verdict": verdict,
-                   "reason": fake.get("reason", "") if verdict != "pass" else "",
+                   "reason": (fake.get("reason", "") if verdict not in ("pass", "warn") else
+                              "warning ERR-1 (non-strict) at step /steps/3: ERROR seq is absent, "
+                              "expected 3" if verdict == "warn" else ""),
+                   "warnings": warnings,
                    "failed_step": ({"index": 3, "kind": "expect_frame",
                                     "expected": "ACK seq=5 within 1500 ms",
                                     "received": "no frame in 1500 ms"}

@@ -50,7 +50,7 @@ def test_skip_reason_is_shown_and_skip_is_not_a_pass(fake_run):
 def test_summary_and_report_path_printed(fake_run):
     out = fake_run.out
     assert "MBWS profile 1 conformance summary" in out
-    assert "executions: 21   pass 15   fail 1   error 1   skip 4" in out
+    assert "executions: 21   pass 15   warn 0   fail 1   error 1   skip 4" in out
     assert f"report: {fake_run.run_dir}/index.html" in out
     assert "engine: 21/21 executions" in out  # progress
 

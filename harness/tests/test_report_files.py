@@ -37,12 +37,12 @@ def test_summary_by_section_requirement_and_cases(fake_run):
     assert s["by_section"]["flow"]["fail"] == 1 and s["by_section"]["flow"]["skip"] == 4
     assert s["by_section"]["flow"]["pass_rate"] == 87.5
     assert s["by_section"]["flow"]["title"] == "8. Flow control"
-    assert s["by_requirement"]["FLOW-3"] == {"pass": 3, "fail": 1, "error": 0, "skip": 4,
+    assert s["by_requirement"]["FLOW-3"] == {"pass": 3, "warn": 0, "fail": 1, "error": 0, "skip": 4,
                                              "total": 8, "pass_rate": 75.0,
                                              "title": "MESSAGE above the limit is code 7."}
     # a case passes when none of its combinations failed and one passed; an
     # all-skipped case is counted apart, never as a pass
-    assert s["cases"] == {"pass": 4, "fail": 2, "skip": 1}
+    assert s["cases"] == {"pass": 4, "warn": 0, "fail": 2, "skip": 1}
 
 
 def test_junit_xml(fake_run):
@@ -100,5 +100,37 @@ def test_summarize_case_level_counts():
             for c, v in [("B-A-001", "pass"), ("B-A-001", "skip"), ("B-A-002", "skip"),
                          ("B-A-003", "pass"), ("B-A-003", "error")]]
     s = summarize(recs, S())
-    assert s["cases"] == {"pass": 1, "fail": 1, "skip": 1}
+    assert s["cases"] == {"pass": 1, "warn": 0, "fail": 1, "skip": 1}
     assert s["pass_rate"] == 66.7 and s["by_requirement"]["R-1"]["total"] == 5
+
+
+def test_warn_verdict_is_counted_apart_and_exits_0(tmp_path):
+    """verdict warn (a SHOULD or a project reading did not hold): exit 0, counted and
+    shown apart in every report; --strict hands --strict to the engine and fails."""
+    from harness_support import run_suite
+    run = run_suite(tmp_path, "-k", "B-ERR-001", env={"FAKE_PEER_VERDICT": "warn"})
+    assert run.rc == 0, run.out
+    doc = run.results()
+    schema = json.loads((HARNESS / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    s = doc["summary"]
+    assert s["warn"] == s["total"] > 0 and s["pass"] == 0 and s["fail"] == 0
+    assert s["pass_rate"] == 100.0 and s["cases"]["warn"] == 1
+    rec = doc["results"][0]
+    assert rec["verdict"] == "warn" and rec["warnings"][0]["clause"] == "ERR-1"
+    root = ET.parse(run.run_dir / "junit.xml").getroot()
+    assert root.get("warnings") == str(s["total"]) and root.get("failures") == "0"
+    tc = next(root.iter("testcase"))
+    assert tc.find("failure") is None and tc.find("skipped") is None
+    assert any(p.get("name") == "warning" and "ERR-1" in p.get("value") for p in tc.iter("property"))
+    html = (run.run_dir / "index.html").read_text()
+    assert '<details class="rec warn"' in html and "ERROR seq is absent" in html
+    assert "passed with warnings" in run.out and "MbwsNonStrict" in run.out
+    assert all("--strict" not in inv["argv"] for inv in run.invocations())
+
+    (tmp_path / "strict").mkdir()
+    strict = run_suite(tmp_path / "strict", "-k", "B-ERR-001", "--strict",
+                       env={"FAKE_PEER_VERDICT": "warn"})
+    assert strict.rc == 1, strict.out
+    assert all("--strict" in inv["argv"] for inv in strict.invocations())
+    assert strict.results()["summary"]["fail"] == strict.results()["summary"]["total"]

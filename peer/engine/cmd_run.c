@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "                     (--target URL | --listen HOST:PORT --client-cmd CMD)\n"
             "                     [--subprotocol MBWS.huawei.com|MBLWS.huawei.com]...\n"
             "                     [--encoding binary|text]... [--jobs N] [--case-timeout MS]\n"
-            "                     [--json OUT] [--verbose] [--max-wire-entries N]\n"
+            "                     [--json OUT] [--strict] [--verbose] [--max-wire-entries N]\n"
             "                     [--max-buffered OCTETS] [--max-events N] [--max-frames N]\n"
             "                     [--max-client-output OCTETS]\n\n"
             "Executes MBWS conformance cases (docs/case-format.md) against a broker or a client.\n\n"
@@ -45,6 +45,8 @@ static void usage(FILE *out)
             "  --jobs N            run up to N executions at once (default 1)\n"
             "  --case-timeout MS   hard limit for one execution (default 20000)\n"
             "  --json OUT          write the result file (docs/engine-interface.md)\n"
+            "  --strict            a SHOULD or a project reading that does not hold (verdict warn)\n"
+            "                      fails the execution instead\n"
             "  --verbose           print every execution's wire log to stderr\n"
             "Bounds on what a target can make the engine hold (docs/engine-interface.md):\n"
             "  --max-wire-entries N   wire entries kept per execution: the first and last N/2\n"
@@ -57,7 +59,7 @@ static void usage(FILE *out)
             "  --max-client-output OCTETS  last octets of the client's output kept (default 4000)\n"
             "A connection beyond --max-buffered, --max-events or --max-frames is dropped by the\n"
             "engine as \"target flooded: N frames in M ms\".\n\n"
-            "Exit status: 0 all passed or skipped, 1 something failed or erred, 2 bad usage or an\n"
+            "Exit status: 0 all passed, warned or skipped, 1 something failed or erred, 2 bad usage or an\n"
             "invalid case file (then nothing runs). Only ws:// is supported; not wss://.\n");
 }
 
@@ -70,7 +72,7 @@ struct run {
     size_t njobs;
     cJSON **results;
     int verbose;
-    size_t counts[4];
+    size_t counts[ENG_NVERDICTS];
 };
 
 static void add_path(struct run *r, const char *p)
@@ -211,9 +213,8 @@ static void progress(void *arg, size_t job, const cJSON *res, size_t done, size_
     struct run *r = arg;
     (void)job;
     const char *v = cJSON_GetObjectItemCaseSensitive(res, "verdict")->valuestring;
-    static const char *const names[] = {"pass", "fail", "error", "skip"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(v, names[i]))
+    for (int i = 0; i < ENG_NVERDICTS; i++)
+        if (!strcmp(v, eng_verdict_names[i]))
             r->counts[i]++;
     const char *reason = cJSON_GetObjectItemCaseSensitive(res, "reason")->valuestring;
     char safe[2048];
@@ -299,6 +300,7 @@ enum {
     O_MAX_EVENTS,
     O_MAX_FRAMES,
     O_MAX_CLIENT_OUTPUT,
+    O_STRICT,
 };
 
 static const struct option run_options[] = {
@@ -317,6 +319,7 @@ static const struct option run_options[] = {
     {"max-frames", required_argument, NULL, O_MAX_FRAMES},
     {"max-client-output", required_argument, NULL, O_MAX_CLIENT_OUTPUT},
     {"verbose", no_argument, NULL, 'v'},
+    {"strict", no_argument, NULL, O_STRICT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -411,6 +414,9 @@ static int run_option(int opt, const char *v, struct run *r, struct run_args *a)
         return 0;
     case 'v':
         r->verbose = a->t.verbose = 1;
+        return 0;
+    case O_STRICT:
+        a->t.strict = 1;
         return 0;
     case O_MAX_WIRE_ENTRIES:
     case O_MAX_BUFFERED:
@@ -511,9 +517,8 @@ static int write_results(struct run *r, const eng_target *t, const char *path,
     cJSON_AddStringToObject(doc, "started", started);
     cJSON_AddNumberToObject(doc, "duration_ms", (double)(long long)(dur * 10) / 10.0);
     cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
-    static const char *const names[] = {"pass", "fail", "error", "skip"};
-    for (int i = 0; i < 4; i++)
-        cJSON_AddNumberToObject(sum, names[i], (double)r->counts[i]);
+    for (int i = 0; i < ENG_NVERDICTS; i++)
+        cJSON_AddNumberToObject(sum, eng_verdict_names[i], (double)r->counts[i]);
     cJSON *arr = cJSON_AddArrayToObject(doc, "results");
     for (size_t i = 0; i < r->njobs; i++) {
         cJSON_AddItemToArray(arr, r->results[i]);
@@ -562,8 +567,10 @@ int cmd_run(int argc, char **argv)
     double t0 = ws_clock_ms();
     eng_run_jobs(r.jobs, r.njobs, &a.t, a.njobs, r.results, progress, &r, free_run, &r);
     double dur = ws_clock_ms() - t0;
-    fprintf(stderr, "mbws-peer run: %zu executions: %zu pass, %zu fail, %zu error, %zu skip (%.1f s)\n",
-            r.njobs, r.counts[0], r.counts[1], r.counts[2], r.counts[3], dur / 1000.0);
+    fprintf(stderr,
+            "mbws-peer run: %zu executions: %zu pass, %zu fail, %zu error, %zu skip, %zu warn "
+            "(%.1f s)\n",
+            r.njobs, r.counts[0], r.counts[1], r.counts[2], r.counts[3], r.counts[4], dur / 1000.0);
     rc = r.counts[1] || r.counts[2] ? 1 : 0;
     if (a.json_out && write_results(&r, &a.t, a.json_out, started, dur) < 0)
         rc = 2;

@@ -54,6 +54,7 @@ typedef struct eng_target {
     ws_limits lim;           /* --max-buffered, --max-events, --max-frames */
     size_t max_wire_entries; /* wire entries kept per execution */
     size_t max_client_output; /* octets of the client's output kept */
+    int strict;         /* --strict: a warning (SHOULD, project reading) fails */
     unsigned run_nonce; /* differs between runs: unique addresses */
 } eng_target;
 
@@ -83,6 +84,11 @@ typedef struct eng_vars {
     eng_var v[ENG_MAX_VARS];
     size_t n;
 } eng_vars;
+
+/* Verdict names, in the order of enum eng_status (engine_exec.h) plus
+ * "warn": every step held, but a SHOULD or a project reading did not. */
+#define ENG_NVERDICTS 5
+extern const char *const eng_verdict_names[ENG_NVERDICTS];
 
 /* engine_case.c */
 int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen);
@@ -122,6 +128,19 @@ int eng_bytes(const eng_vars *vs, const cJSON *spec, uint8_t **out, size_t *len,
 #define ENG_SENT_UNLISTED 2
 int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint64_t n,
               const uint8_t *p, size_t len, char *why, size_t whylen);
+/* A `should` operator of a matcher that did not hold (a SHOULD of the
+ * profile, or a reading of this project): not a mismatch. eng_match keeps
+ * the last one here; the step that matched commits it as a warning, a
+ * frame that was let pass drops it. In strict mode (eng_match_strict set)
+ * `should` is an ordinary operator and nothing is kept. */
+struct eng_should_miss {
+    int missed;
+    char clause[32];
+    char what[64]; /* the field or body it was about, set by the caller */
+    char why[400];
+};
+extern struct eng_should_miss eng_should_last;
+extern int eng_match_strict;
 /* Human text of a matcher, for "expected". */
 void eng_matcher_text(const cJSON *m, char *out, size_t cap);
 

@@ -242,6 +242,8 @@ enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path
         enum eng_status st = ST_OK;
         ex->step_t0 = ws_clock_ms();
         ex->expected[0] = ex->received[0] = 0;
+        snprintf(ex->step_path, sizeof ex->step_path, "%s", spath);
+        eng_should_last.missed = 0;
         if (def && !def->run) { /* repeat */
             uint64_t n;
             char err[256];
@@ -274,6 +276,9 @@ enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path
                     eng_set_mark(ex, m->valuestring, ws_clock_ms());
             }
         }
+        if (st == ST_OK)
+            eng_should_commit(ex); /* a `should` matcher of the step that held did not */
+        st = eng_step_should(ex, s, st);
         if (st == ST_FAIL) {
             const cJSON *os = cJSON_GetObjectItemCaseSensitive(s, "or_skip");
             if (os) {
@@ -390,6 +395,7 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
     ex->deadline = ex->t0 + timeout;
     ex->ignore_default = cJSON_GetObjectItemCaseSensitive(job->c->root, "ignore");
     builtin_vars(ex);
+    eng_match_strict = t->strict;
 
     enum eng_status st = ST_OK;
     if (job->c->role != t->role) {
@@ -444,10 +450,11 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
     cJSON_AddStringToObject(res, "role", c->role == ENG_TEST_BROKER ? "broker" : "client");
     cJSON_AddStringToObject(res, "subprotocol", eng_sp_name(job->sp));
     cJSON_AddStringToObject(res, "encoding", eng_enc_name(job->enc));
-    static const char *const names[] = {"pass", "fail", "error", "skip"};
-    cJSON_AddStringToObject(res, "verdict", names[st]);
+    cJSON_AddStringToObject(res, "verdict", eng_verdict_name(ex, st));
     char reason[2048] = "";
-    if (st == ST_SKIP)
+    if (st == ST_OK)
+        eng_warnings_text(ex, reason, sizeof reason);
+    else if (st == ST_SKIP)
         snprintf(reason, sizeof reason, "%s", ex->skip_reason);
     else if (st != ST_OK)
         snprintf(reason, sizeof reason, "step %.160s (%.20s): %.1000s%s%.500s", g_fail.path,
@@ -464,6 +471,8 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
             cJSON_AddNumberToObject(res, "client_exit", ex->client_status);
         eng_client_output(ex, res);
     }
+    cJSON_AddItemToObject(res, "warnings", ex->warnings ? ex->warnings : cJSON_CreateArray());
+    ex->warnings = NULL;
     cJSON_AddItemToObject(res, "wire", eng_wire_finish(ex));
     eng_json_sanitize(res); /* a target's octets are not always UTF-8 */
     eng_vars_free(&ex->vars);

@@ -57,6 +57,8 @@ typedef struct eng_exec {
     char received[1024];
     char skip_reason[512];
     int timed_out;
+    char step_path[160]; /* JSON pointer of the step being run */
+    cJSON *warnings;     /* [{"clause", "path", "text"}] */
 } eng_exec;
 
 /* engine_wire.c: the bounded wire log. */
@@ -84,6 +86,17 @@ eng_conn *eng_conn_get(eng_exec *ex, const char *name, int create);
 const char *eng_step_conn(const cJSON *step);
 int eng_step_int(eng_exec *ex, const cJSON *step, const char *key, int dflt, uint64_t *out);
 double eng_since(eng_exec *ex, const cJSON *step);
+/* Records a warning (verdict warn unless something fails) for the current
+ * step: a SHOULD of the profile or a reading of this project, `clause`. */
+void eng_warn(eng_exec *ex, const char *clause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* engine_verdict.c: commits eng_should_last (if set) as a warning. */
+void eng_should_commit(eng_exec *ex);
+/* A step with "should": CLAUSE whose check failed: a warning, and ST_OK
+ * (not in strict mode). Any other status is returned unchanged. */
+enum eng_status eng_step_should(eng_exec *ex, const cJSON *step, enum eng_status st);
+const char *eng_verdict_name(const eng_exec *ex, enum eng_status st);
+void eng_warnings_text(const eng_exec *ex, char *out, size_t cap);
 enum eng_status eng_errorf(eng_exec *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum mbws_role eng_iut_role(const eng_exec *ex);
 const char *eng_sp_name(enum mbws_subprotocol sp);

@@ -224,6 +224,27 @@ static int cmp_int(const eng_vars *vs, const cJSON *want, const char *op, int is
     return n < w;
 }
 
+struct eng_should_miss eng_should_last;
+int eng_match_strict;
+
+/* {"should": M, "clause": "ERR-1"}: M does not decide the match (unless
+ * strict); a miss is kept in eng_should_last for the step to commit. */
+static int should(const eng_vars *vs, const cJSON *m, const cJSON *op, int state, int is_int,
+                  uint64_t n, const uint8_t *p, size_t len)
+{
+    char w[300];
+    int r = eng_match(vs, op, state, is_int, n, p, len, w, sizeof w);
+    if (r != 0 || eng_match_strict)
+        return r;
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clause");
+    eng_should_last.missed = 1;
+    eng_should_last.what[0] = 0;
+    snprintf(eng_should_last.clause, sizeof eng_should_last.clause, "%s",
+             cJSON_IsString(cl) ? cl->valuestring : "?");
+    snprintf(eng_should_last.why, sizeof eng_should_last.why, "%s", w);
+    return 1;
+}
+
 int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint64_t n,
               const uint8_t *p, size_t len, char *why, size_t whylen)
 {
@@ -267,8 +288,12 @@ int eng_match(const eng_vars *vs, const cJSON *m, int present, int is_int, uint6
         {
             const char *k = op->string;
             int r;
-            if (!strcmp(k, "any")) {
+            if (!strcmp(k, "any") || !strcmp(k, "clause")) {
                 r = 1;
+            } else if (!strcmp(k, "if_present")) {
+                r = present ? eng_match(vs, op, state, is_int, n, p, len, NULL, 0) : 1;
+            } else if (!strcmp(k, "should")) {
+                r = should(vs, m, op, state, is_int, n, p, len);
             } else if (!strcmp(k, "present")) {
                 r = cJSON_IsTrue(op) ? present : !present;
             } else if (!strcmp(k, "absent")) {
@@ -359,6 +384,8 @@ void eng_matcher_text(const cJSON *m, char *out, size_t cap)
                 const char *k, *t;
             } ops[] = {{"eq", "= "}, {"ne", "!= "}, {"ge", ">= "}, {"gt", "> "}, {"le", "<= "},
                        {"lt", "< "}, {"in", "one of "}, {"len", "length "},
+                       {"if_present", "absent or "}, {"should", "(SHOULD) "},
+                       {"clause", "clause "},
                        {"contains", "containing "}, {"matches", "matching "}};
             const char *t = op->string;
             for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)

@@ -169,6 +169,9 @@ static int frame_matches(eng_exec *ex, const cJSON *step, const ws_event *e, con
                                                      : 0;
         int r = eng_match(&ex->vars, m, present, d->kind == MBWS_KIND_INT, f->num[d->id],
                           f->str[d->id].ptr, f->str[d->id].len, w, sizeof w);
+        if (eng_should_last.missed && !eng_should_last.what[0])
+            snprintf(eng_should_last.what, sizeof eng_should_last.what, "%s %s",
+                     mbws_type_name(f->type), d->name);
         if (r <= 0) {
             snprintf(why, whylen, "%s %s", d->name, w);
             return r;
@@ -291,6 +294,7 @@ enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *va
         note_ack(c, &f);
         if (want & (1u << f.type)) {
             char why[512] = "";
+            eng_should_last.missed = 0; /* only the frame that matches counts */
             int r = frame_matches(ex, step, e, &f, why, sizeof why);
             if (r < 0) {
                 snprintf(ex->received, sizeof ex->received, "%s", why);

@@ -52,6 +52,8 @@ int eng_cond(eng_exec *ex, const cJSON *cond)
         int r = eng_match(&ex->vars, m, present, present && v->type == EV_INT,
                           present ? v->n : 0, present ? (const uint8_t *)v->s : NULL,
                           present ? v->slen : 0, why, sizeof why);
+        if (eng_should_last.missed && !eng_should_last.what[0])
+            snprintf(eng_should_last.what, sizeof eng_should_last.what, "%s", m->string);
         if (r < 0) {
             eng_errorf(ex, "condition on %s: %s", m->string, why);
             return -1;

@@ -10,6 +10,8 @@ const eng_step_key eng_step_common_keys[] = {
     {"comment", v_str},
     {"mark", v_name},
     {"or_skip", v_or_skip},
+    {"should", v_clause},   /* a non-strict check (docs/case-format.md) */
+    {"violates", v_clause}, /* a deliberate breach of FLOW-6/SES-8 (engine_police.c) */
     {NULL, NULL},
 };
 
@@ -114,12 +116,17 @@ const char *eng_step_kind(const cJSON *step)
     return d ? d->kind : "?";
 }
 
+int eng_step_common_key_ok(const eng_step_def *kd, const char *k)
+{
+    /* a mark step cannot fail nor send: no or_skip, should or violates */
+    return kd->run != eng_step_mark || !strcmp(k, "comment") || !strcmp(k, "mark");
+}
+
 /* The validator of key k in a step of kind kd, or NULL. */
 static vfn key_check(const eng_step_def *kd, const char *k)
 {
     for (size_t i = 0; eng_step_common_keys[i].key; i++)
-        if (!strcmp(eng_step_common_keys[i].key, k) &&
-            !(kd->run == eng_step_mark && !strcmp(k, "or_skip"))) /* a mark cannot fail */
+        if (!strcmp(eng_step_common_keys[i].key, k) && eng_step_common_key_ok(kd, k))
             return eng_step_common_keys[i].check;
     for (size_t i = 0; i < ENG_STEP_MAX_KEYS && kd->keys[i].key; i++)
         if (!strcmp(kd->keys[i].key, k))

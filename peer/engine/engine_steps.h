@@ -32,6 +32,8 @@ extern const size_t eng_step_ndefs;
 /* The keys every step takes: comment, mark, or_skip (but a mark step,
  * which cannot fail). */
 extern const eng_step_key eng_step_common_keys[];
+/* May a step of kind kd hold common key k? (a mark holds only comment) */
+int eng_step_common_key_ok(const eng_step_def *kd, const char *k);
 
 /* The entry of a step's kind and *value, the kind's value; NULL if none. */
 const eng_step_def *eng_step_def_of(const cJSON *step, const cJSON **value);

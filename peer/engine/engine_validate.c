@@ -171,18 +171,25 @@ int v_bytes(struct vctx *v, const cJSON *j)
 }
 
 /* One member of a matcher object, e.g. "ge": 3. */
+int v_clause(struct vctx *v, const cJSON *j)
+{
+    if (!cJSON_IsString(j) || !eng_requirement_id_valid(j->valuestring))
+        return fail(v, "must be a requirement ID of the profile, like \"ERR-1\"", NULL);
+    return 0;
+}
+
 static int v_matcher_op(struct vctx *v, const cJSON *op)
 {
     static const char *const ops[] = {"eq", "ne", "ge", "gt", "le", "lt", "in", "len",
                                       "contains", "matches", "present", "absent", "any",
-                                      "not_sent"};
+                                      "not_sent", "if_present", "should", "clause"};
     size_t i;
     for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(ops[i], op->string))
             break;
     if (i == sizeof ops / sizeof ops[0])
         return fail(v, "unknown matcher '%s' (eq ne ge gt le lt in len contains matches "
-                       "present absent any not_sent)",
+                       "present absent any not_sent if_present should clause)",
                     op->string);
     const char *k = op->string;
     if (!strcmp(k, "ge") || !strcmp(k, "gt") || !strcmp(k, "le") || !strcmp(k, "lt"))
@@ -192,8 +199,10 @@ static int v_matcher_op(struct vctx *v, const cJSON *op)
         return v_bool(v, op);
     if (!strcmp(k, "in"))
         return cJSON_IsArray(op) ? v_matcher(v, op) : fail(v, "\"in\" takes an array", NULL);
-    if (!strcmp(k, "len"))
+    if (!strcmp(k, "len") || !strcmp(k, "if_present") || !strcmp(k, "should"))
         return v_matcher(v, op);
+    if (!strcmp(k, "clause"))
+        return v_clause(v, op);
     if (!strcmp(k, "matches")) {
         regex_t re;
         if (!cJSON_IsString(op) || regcomp(&re, op->valuestring, REG_EXTENDED | REG_NOSUB))
@@ -211,6 +220,12 @@ static int v_matcher_obj(struct vctx *v, const cJSON *j)
         return v_bytes(v, j);
     if (!j->child)
         return fail(v, "an empty matcher object matches nothing", NULL);
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "should");
+    if (!sh != !cJSON_GetObjectItemCaseSensitive(j, "clause"))
+        return fail(v, "\"should\" and \"clause\" go together (the clause the non-strict check "
+                       "reads)", NULL);
+    if (cJSON_IsObject(sh) && cJSON_GetObjectItemCaseSensitive(sh, "should"))
+        return fail(v, "a \"should\" inside a \"should\"", NULL);
     return each_member(v, j, v_matcher_op);
 }
 

@@ -48,6 +48,8 @@ int v_close_codes(struct vctx *v, const cJSON *j);
 int v_capture(struct vctx *v, const cJSON *j);
 int v_cond(struct vctx *v, const cJSON *j);
 int v_or_skip(struct vctx *v, const cJSON *j);
+/* A requirement ID of the profile ("ERR-1"): should, violates, clause. */
+int v_clause(struct vctx *v, const cJSON *j);
 int v_hold(struct vctx *v, const cJSON *j);
 int v_set(struct vctx *v, const cJSON *j);
 int v_true_or_bytes(struct vctx *v, const cJSON *j);

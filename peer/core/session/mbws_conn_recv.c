@@ -15,8 +15,14 @@ static int ignoring(const mbws_conn *c)
            c->state == MBWS_CS_ERROR_RECEIVED;
 }
 
+/* ERR-1: the offending MESSAGE's or ACK's seq, unless that seq field is
+ * itself ill-formed (0 on a MESSAGE here; a repeated or mis-sized one the
+ * caller rules out): then the ERROR carries none. */
 static int frame_seq(const mbws_frame *f, uint64_t *seq)
 {
+    if (f->type == MBWS_MESSAGE && mbws_frame_has(f, MBWS_F_SEQ) && f->num[MBWS_F_SEQ] == 0 &&
+        !mbws_fault_on(MBWS_FAULT_ERR_SEQ_ILL_FORMED))
+        return 0;
     if ((f->type == MBWS_MESSAGE || f->type == MBWS_ACK) && mbws_frame_has(f, MBWS_F_SEQ)) {
         *seq = f->num[MBWS_F_SEQ];
         return 1;
@@ -256,7 +262,10 @@ void mbws_conn_recv(mbws_conn *c, const uint8_t *data, size_t len, int is_text, 
     if (rc != MBWS_OK && mbws_fault_drops(ei.rule))
         return; /* fault injection (docs/faults.md) */
     if (rc != MBWS_OK) {
-        fail_on(c, &f, rc, ei.message, enc, now);
+        if (ei.field == MBWS_F_SEQ && !mbws_fault_on(MBWS_FAULT_ERR_SEQ_ILL_FORMED))
+            conn_fail(c, rc, ei.message, 0, 0, enc, now); /* ERR-1: the seq field is bad */
+        else
+            fail_on(c, &f, rc, ei.message, enc, now);
         return;
     }
     switch (c->state) {

@@ -35,7 +35,7 @@ static int table_has_key(const eng_step_def *d, const char *key)
         return 1;
     for (size_t i = 0; eng_step_common_keys[i].key; i++)
         if (!strcmp(eng_step_common_keys[i].key, key))
-            return !(d->run == eng_step_mark && !strcmp(key, "or_skip"));
+            return eng_step_common_key_ok(d, key);
     for (size_t i = 0; i < ENG_STEP_MAX_KEYS && d->keys[i].key; i++)
         if (!strcmp(d->keys[i].key, key))
             return 1;
