@@ -232,24 +232,35 @@ enum eng_status eng_deliver(eng_exec *ex, eng_conn *c, const cJSON *step, int op
         }
         return ST_OK;
     }
+    /* control frames (a Ping, an unsolicited Pong) and empty continuation
+     * fragments between the fragments (WS-4) */
     const cJSON *pb = cJSON_GetObjectItemCaseSensitive(step, "ping_between");
-    uint8_t *ping = NULL;
-    size_t pl = 0;
-    if (pb && !cJSON_IsTrue(pb)) {
-        char err[200];
-        if (eng_bytes(&ex->vars, pb, &ping, &pl, err, sizeof err) < 0)
-            return eng_errorf(ex, "ping_between: %s", err);
+    const cJSON *qb = cJSON_GetObjectItemCaseSensitive(step, "pong_between");
+    const cJSON *eb = cJSON_GetObjectItemCaseSensitive(step, "empty_between");
+    uint8_t *ping = NULL, *pong = NULL;
+    size_t pl = 0, ql = 0;
+    char err[200];
+    if (pb && !cJSON_IsTrue(pb) && eng_bytes(&ex->vars, pb, &ping, &pl, err, sizeof err) < 0)
+        return eng_errorf(ex, "ping_between: %s", err);
+    if (qb && !cJSON_IsTrue(qb) && eng_bytes(&ex->vars, qb, &pong, &ql, err, sizeof err) < 0) {
+        free(ping);
+        return eng_errorf(ex, "pong_between: %s", err);
     }
     size_t base = len / (size_t)frags, off = 0;
     for (uint64_t i = 0; i < frags; i++) {
         size_t n = i + 1 == frags ? len - off : base;
         if (i > 0 && pb)
             ws_send_frame(&c->ws, 1, 0, WS_OP_PING, ping ? ping : (const uint8_t *)"", pl, 0, NULL, 0);
+        if (i > 0 && qb)
+            ws_send_frame(&c->ws, 1, 0, WS_OP_PONG, pong ? pong : (const uint8_t *)"", ql, 0, NULL, 0);
+        if (i > 0 && cJSON_IsTrue(eb))
+            ws_send_frame(&c->ws, 0, 0, WS_OP_CONT, (const uint8_t *)"", 0, 0, NULL, 0);
         int last = i + 1 == frags;
         ws_send_frame(&c->ws, last, i == 0 ? (int)rsv : 0, i == 0 ? opcode : WS_OP_CONT, p + off, n,
                       0, last ? p : NULL, last ? len : 0);
         off += n;
     }
     free(ping);
+    free(pong);
     return ST_OK;
 }

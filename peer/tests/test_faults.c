@@ -118,6 +118,9 @@ static const struct codec_case codec_cases[] = {
     /* ERR-4: a CONNECTED without credit from a client: FLD-1 (1) before FLD-5 (4) */
     {MBWS_FAULT_ERR_ORDER, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT, B("CONNECTED\nversion:1\nmax-frame:1024\n\n"),
      MBWS_E_MALFORMED, MBWS_E_UNEXPECTED},
+    /* ERR-4: CONNECT version 2 with max-frame 512: step 6 (1) before the version (11) */
+    {MBWS_FAULT_ERR_VERSION_BEFORE_VALUES, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT,
+     B("CONNECT\nversion:2\ncredit:1\nmax-frame:512\n\n"), MBWS_E_MALFORMED, MBWS_E_VERSION},
 };
 
 static void test_codec_faults(void)

@@ -100,6 +100,21 @@ static void test_second_connect_ignored(void)
     close_all();
 }
 
+/* ERR-4: a second CONNECT of version 2 is code 4 (SES-5), not 11 */
+static void test_version_before_order(void)
+{
+    for (int on = 0; on < 2; on++) {
+        open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+        with(on ? MBWS_FAULT_ERR_VERSION_BEFORE_ORDER : MBWS_FAULT_NONE);
+        mbws_frame f = fr_connect(4, 4096);
+        f.num[MBWS_F_VERSION] = 2;
+        feed(&br, &f, MBWS_ENC_BINARY, 1);
+        CHECK_EQ("ERR-4", ev_int(nth_sent(&br, MBWS_ERROR, 0), MBWS_F_CODE),
+                 on ? MBWS_E_VERSION : MBWS_E_UNEXPECTED);
+        close_all();
+    }
+}
+
 static void test_always_binary(void)
 {
     with(MBWS_FAULT_SES_ALWAYS_BINARY);
@@ -384,6 +399,20 @@ static void test_unknown_token_new_session(void)
     close_all();
 }
 
+/* ERR-4: CONNECT version 2 with an unknown token is code 11, not 12 */
+static void test_resume_before_version(void)
+{
+    for (int on = 0; on < 2; on++) {
+        with(on ? MBWS_FAULT_ERR_RESUME_BEFORE_VERSION : MBWS_FAULT_NONE);
+        mbws_frame f = resuming_connect("nosuch");
+        f.num[MBWS_F_VERSION] = 2;
+        broker_gets(MBWS_SP_MBWS, &f);
+        CHECK_EQ("ERR-4", ev_int(nth_sent(&br, MBWS_ERROR, 0), MBWS_F_CODE),
+                 on ? MBWS_E_UNKNOWN_SESSION : MBWS_E_VERSION);
+        close_all();
+    }
+}
+
 static void test_mblws_session_accepted(void)
 {
     with(MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED);
@@ -553,6 +582,7 @@ int main(void)
     TEST_RUN(test_no_connect_timeout);
     TEST_RUN(test_accept_any_version);
     TEST_RUN(test_second_connect_ignored);
+    TEST_RUN(test_version_before_order);
     TEST_RUN(test_always_binary);
     TEST_RUN(test_disconnect_without_ack);
     TEST_RUN(test_send_above_max_frame);
@@ -571,6 +601,7 @@ int main(void)
     TEST_RUN(test_no_resend);
     TEST_RUN(test_limit_reset);
     TEST_RUN(test_unknown_token_new_session);
+    TEST_RUN(test_resume_before_version);
     TEST_RUN(test_mblws_session_accepted);
     TEST_RUN(test_mblws_session_fields);
     TEST_RUN(test_client_resume_after_takeover);

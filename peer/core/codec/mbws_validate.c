@@ -110,6 +110,13 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
             return mbws_fail(err, MBWS_E_MALFORMED, "FLD-1", pos->header_end, (int)id,
                              "required in %s but missing", td->name);
 
+    /* fault: the version (step 9, code 11) before the value rules of step 6 */
+    if (mbws_fault_on(MBWS_FAULT_ERR_VERSION_BEFORE_VALUES) &&
+        (f->type == MBWS_CONNECT || f->type == MBWS_CONNECTED) &&
+        f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION)
+        return mbws_fail(err, MBWS_E_VERSION, "SES-3", pos->field[MBWS_F_VERSION], MBWS_F_VERSION,
+                         "unsupported version");
+
     /* Step 6: value rules that are malformed. */
     struct value_fault vf = {0};
     value_rules(f, pos, &vf);

@@ -228,6 +228,16 @@ static void fresh(mbws_conn *c, const mbws_frame *f, uint64_t now)
     opened(c, 0, now);
 }
 
+/* SES-3: a CONNECT of another version is code 11. */
+static int version_ok(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, uint64_t now)
+{
+    if (f->num[MBWS_F_VERSION] == MBWS_PROFILE_VERSION ||
+        mbws_fault_on(MBWS_FAULT_SES_ACCEPT_ANY_VERSION))
+        return 1;
+    conn_fail(c, MBWS_E_VERSION, "unsupported version (SES-3)", 0, 0, enc, now);
+    return 0;
+}
+
 void conn_on_connect(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, uint64_t now)
 {
     c->enc_known = 1; /* SES-6: the session encoding is the CONNECT's */
@@ -244,12 +254,11 @@ void conn_on_connect(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, 
                   enc, now);
         return;
     }
-    /* Step 9, in ERR-4's order: version, then resume 13, 12, 6. */
-    if (f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION &&
-        !mbws_fault_on(MBWS_FAULT_SES_ACCEPT_ANY_VERSION)) {
-        conn_fail(c, MBWS_E_VERSION, "unsupported version (SES-3)", 0, 0, enc, now);
+    /* Step 9, in ERR-4's order: version, then resume 13, 12, 6 (the fault
+     * err-resume-before-version checks the version after them). */
+    int version_first = !mbws_fault_on(MBWS_FAULT_ERR_RESUME_BEFORE_VERSION);
+    if (version_first && !version_ok(c, f, enc, now))
         return;
-    }
     if (!mbws && mbws_fault_on(MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED))
         has_session = 0;
     if (has_session && !mbws) {
@@ -271,6 +280,8 @@ void conn_on_connect(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, 
             return;
         }
     }
+    if (!version_first && !version_ok(c, f, enc, now))
+        return;
     c->peer_max_frame = f->num[MBWS_F_MAX_FRAME];
     if (has_session)
         resume(c, found, f, now);
