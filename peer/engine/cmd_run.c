@@ -565,7 +565,7 @@ int cmd_run(int argc, char **argv)
     char started[32];
     iso_now(started, sizeof started);
     double t0 = ws_clock_ms();
-    eng_run_jobs(r.jobs, r.njobs, &a.t, a.njobs, r.results, progress, &r, free_run, &r);
+    eng_run_jobs(r.jobs, r.njobs, &a.t, a.njobs, r.results, progress, &r);
     double dur = ws_clock_ms() - t0;
     fprintf(stderr,
             "mbws-peer run: %zu executions: %zu pass, %zu fail, %zu error, %zu skip, %zu warn "

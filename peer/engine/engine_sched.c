@@ -71,8 +71,7 @@ static void worker_main(const eng_job *job, const eng_target *t, int fd)
     close(fd);
 }
 
-static int spawn(struct worker *w, const eng_job *jobs, size_t idx, const eng_target *t,
-                 eng_free_fn cleanup, void *cleanup_arg)
+static int spawn(struct worker *w, const eng_job *jobs, size_t idx, const eng_target *t)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -87,9 +86,7 @@ static int spawn(struct worker *w, const eng_job *jobs, size_t idx, const eng_ta
     if (pid == 0) {
         close(p[0]);
         worker_main(&jobs[idx], t, p[1]);
-        if (cleanup)
-            cleanup(cleanup_arg); /* frees the parent's copies: clean under Valgrind */
-        exit(0);
+        exit(0); /* the parent's copies stay unfreed (engine_sched.h) */
     }
     setpgid(pid, pid);
     close(p[1]);
@@ -162,8 +159,7 @@ static cJSON *finish(struct worker *w, const eng_job *job, int hard_ms)
 }
 
 void eng_run_jobs(const eng_job *jobs, size_t n, const eng_target *t, int njobs,
-                  cJSON **results, eng_done_fn done, void *done_arg, eng_free_fn cleanup,
-                  void *cleanup_arg)
+                  cJSON **results, eng_done_fn done, void *done_arg)
 {
     struct worker ws[64];
     int running = 0;
@@ -174,7 +170,7 @@ void eng_run_jobs(const eng_job *jobs, size_t n, const eng_target *t, int njobs,
         njobs = 64;
     while (finished < n) {
         while (running < njobs && next < n) {
-            if (spawn(&ws[running], jobs, next, t, cleanup, cleanup_arg) < 0) {
+            if (spawn(&ws[running], jobs, next, t) < 0) {
                 results[next] = eng_result_stub(&jobs[next], "error", "cannot fork a worker");
                 done(done_arg, next, results[next], ++finished, n);
                 next++;
