@@ -58,7 +58,7 @@ struct broker {
     bconn *conns;
     size_t nconns;
     bsession *sessions;
-    bsession *graveyard; /* ended, waiting for their conn to let go */
+    bsession *graveyard; /* ended and let go by their conn: to be freed */
     bconn *drain_list;
     int pump_pending;
     int in_pump;
@@ -131,6 +131,17 @@ static const mbws_broker_ops model_ops = {model_can_take, model_deliver, model_u
 
 /* ------------------------------------------------------------- sessions */
 
+/* An ended session no conn borrows: bury() frees it. Only those are listed,
+ * so that bury() costs nothing per event with thousands of sessions. */
+static void graveyard_push(broker *b, bsession *bs)
+{
+    bs->prev = NULL;
+    bs->next = b->graveyard;
+    if (b->graveyard)
+        b->graveyard->prev = bs;
+    b->graveyard = bs;
+}
+
 /* The session ended for good: requeue its deliveries (BRK-4), forget it. */
 static void session_end(bsession *bs)
 {
@@ -146,33 +157,24 @@ static void session_end(bsession *bs)
     if (bs->conn && bs->conn->bs == bs)
         bs->conn->bs = NULL;
     bs->conn = NULL;
-    /* Out of the table (RES-6: no resume), into the graveyard. */
+    /* Out of the table (RES-6: no resume); freed once no conn borrows it. */
     if (bs->prev)
         bs->prev->next = bs->next;
     else
         b->sessions = bs->next;
     if (bs->next)
         bs->next->prev = bs->prev;
-    bs->prev = NULL;
-    bs->next = b->graveyard;
-    if (b->graveyard)
-        b->graveyard->prev = bs;
-    b->graveyard = bs;
+    bs->prev = bs->next = NULL;
+    if (!bs->holder)
+        graveyard_push(b, bs);
 }
 
-/* Free ended sessions that no conn borrows any more. */
+/* Free the ended sessions that no conn borrows any more. */
 static void bury(broker *b)
 {
-    for (bsession *bs = b->graveyard, *nx; bs; bs = nx) {
-        nx = bs->next;
-        if (bs->holder)
-            continue;
-        if (bs->prev)
-            bs->prev->next = bs->next;
-        else
-            b->graveyard = bs->next;
-        if (bs->next)
-            bs->next->prev = bs->prev;
+    while (b->graveyard) {
+        bsession *bs = b->graveyard;
+        b->graveyard = bs->next;
         mbws_session_free(bs->s);
         free(bs);
     }
@@ -181,8 +183,11 @@ static void bury(broker *b)
 /* The conn's mc is freed: the sessions it borrowed can go. */
 static void conn_let_go(bconn *c)
 {
-    if (c->held && c->held->holder == c)
+    if (c->held && c->held->holder == c) {
         c->held->holder = NULL;
+        if (c->held->ended)
+            graveyard_push(c->b, c->held);
+    }
     c->held = NULL;
     if (c->orphan)
         mbws_session_free(c->orphan);
@@ -611,6 +616,7 @@ broker *broker_new(const broker_config *cfg)
     o.key = cfg->key;
     o.subprotocols = broker_subprotocols;
     o.quiet_lws = !cfg->verbose;
+    o.event_loop = cfg->event_loop;
     b->tp = b->model ? tp_new(&o, &broker_events, b) : NULL;
     if (!b->tp || tp_port(b->tp) <= 0) {
         fprintf(stderr, "broker: cannot listen on %s:%d\n", cfg->host, cfg->port);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transport_lws.h"
+
 typedef struct broker_config {
     const char *host;
     int port;
@@ -18,6 +20,7 @@ typedef struct broker_config {
     size_t queue_bound;        /* BRK-6; 0: unbounded */
     uint32_t ack_delay_ms;     /* ACK coalescing (< 1000, ACK-2) */
     int verbose;               /* log every frame */
+    enum tp_event_loop event_loop;
 } broker_config;
 
 typedef struct broker broker;

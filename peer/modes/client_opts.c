@@ -44,6 +44,14 @@ int opt_hostport(const char *s, const char **host, int *port)
     return 0;
 }
 
+int opt_event_loop(const char *v, enum tp_event_loop *out)
+{
+    if (v && tp_event_loop_parse(v, out) == 0)
+        return 0;
+    fprintf(stderr, "--event-loop: '%s' is not one of %s\n", v ? v : "", TP_EVENT_LOOP_NAMES);
+    return -1;
+}
+
 void opt_raise_nofile(void)
 {
     struct rlimit rl;

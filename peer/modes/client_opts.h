@@ -14,6 +14,9 @@ int opt_hostport(const char *s, const char **host, int *port);
 const char *opt_refused(char **argv);
 /* What a command's parse_args() found: run, print --help and exit 0, or exit 2. */
 enum opt_parsed { OPT_RUN, OPT_HELP, OPT_BAD };
+/* --event-loop NAME (transport_lws.h); 0, or -1 after a message. */
+#include "transport_lws.h"
+int opt_event_loop(const char *v, enum tp_event_loop *out);
 /* Raises the soft limit of open files to the hard limit. */
 void opt_raise_nofile(void);
 

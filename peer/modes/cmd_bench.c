@@ -14,12 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_idle.h"
 #include "client_agent.h"
 #include "client_opts.h"
 #include "commands.h"
 
 #define RAW_PROTOCOL "bench-echo"
 #define STAMP_LEN 16 /* hex microseconds at the head of each body */
+
+static enum tp_event_loop bench_loop; /* --event-loop, for every context here */
 
 static uint64_t now_us(void)
 {
@@ -170,6 +173,8 @@ static int run_mbws(const char *url, const char *sp, enum mbws_encoding enc, int
     tp_options o = {0};
     o.quiet_lws = 1;
     o.rx_chunk = 65536;
+    o.event_loop = bench_loop;
+    o.client_tls = !strncmp(url, "wss://", 6);
     tp_events none = {0};
     r.t = tp_new(&o, &none, NULL);
     if (!r.t)
@@ -266,6 +271,7 @@ static void raw_server_child(int fd)
     o.subprotocols = protos;
     o.quiet_lws = 1;
     o.rx_chunk = 65536;
+    o.event_loop = bench_loop;
     tp_events ev = {NULL, echo_srv_message, NULL, NULL, NULL};
     tp_ctx *t = tp_new(&o, &ev, NULL);
     int port = t ? tp_port(t) : -1;
@@ -361,6 +367,7 @@ static int run_raw(int n, size_t size, uint64_t total, uint64_t window, result *
     tp_options o = {0};
     o.quiet_lws = 1;
     o.rx_chunk = 65536;
+    o.event_loop = bench_loop;
     static const tp_events ev = {raw_open, raw_message, NULL, raw_closed, NULL};
     tp_ctx *t = tp_new(&o, &ev, NULL);
     char url[64];
@@ -404,20 +411,6 @@ static int run_raw(int n, size_t size, uint64_t total, uint64_t window, result *
 
 /* ----------------------------------------------------------- reporting */
 
-static long rss_kib(long pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "r");
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kib = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static void machine(void)
 {
     char line[256], model[200] = "unknown CPU";
@@ -457,13 +450,19 @@ static void usage(FILE *out)
             "  --encoding E         binary (default) or text\n"
             "  --rounds K           repeat the MBWS runs K times (memory flatness)\n"
             "  --broker-pid PID     sample the broker's RSS from /proc after each run\n"
+            "                       (default: the local process listening on URL's port)\n"
+            "  --idle-sessions N    first open N idle MBWS sessions (loopback only, up to\n"
+            "                       50000; raises the open-file limit as far as allowed),\n"
+            "                       print 'idle sessions: N connected in S s, broker RSS per\n"
+            "                       session K KiB', then measure with them attached\n"
+            "  --event-loop L       libev (default), libuv (both epoll) or poll\n"
             "  --no-raw             skip the raw baseline\n");
 }
 
 /* What the command line asks for. */
 typedef struct bench_args {
     const char *url, *sp;
-    uint64_t clients, messages, credit, rounds, broker_pid;
+    uint64_t clients, messages, credit, rounds, broker_pid, idle;
     size_t sizes[16];
     int nsizes, raw;
     enum mbws_encoding enc;
@@ -479,6 +478,8 @@ enum {
     O_ROUNDS,
     O_BROKER_PID,
     O_NO_RAW,
+    O_IDLE_SESSIONS,
+    O_EVENT_LOOP,
 };
 
 static const struct option bench_options[] = {
@@ -491,6 +492,8 @@ static const struct option bench_options[] = {
     {"rounds", required_argument, NULL, O_ROUNDS},
     {"broker-pid", required_argument, NULL, O_BROKER_PID},
     {"no-raw", no_argument, NULL, O_NO_RAW},
+    {"idle-sessions", required_argument, NULL, O_IDLE_SESSIONS},
+    {"event-loop", required_argument, NULL, O_EVENT_LOOP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -535,6 +538,10 @@ static int bench_option(int opt, const char *v, bench_args *b)
     case O_NO_RAW:
         b->raw = 0;
         return 0;
+    case O_IDLE_SESSIONS:
+        return opt_u64("--idle-sessions", v, 0, IDLE_SESSIONS_MAX, &b->idle);
+    case O_EVENT_LOOP:
+        return opt_event_loop(v, &bench_loop);
     }
     return -1;
 }
@@ -585,7 +592,7 @@ static int bench_size(const bench_args *b, size_t size)
                " messages, %.2f s)",
                size, mb.rate, mb.p50_ms, mb.p99_ms, mb.messages, mb.seconds);
         if (b->broker_pid)
-            printf("  broker RSS %ld KiB", rss_kib((long)b->broker_pid));
+            printf("  broker RSS %ld KiB", idle_rss_kib((long)b->broker_pid));
         printf("\n");
         fflush(stdout);
     }
@@ -627,13 +634,25 @@ int cmd_bench(int argc, char **argv)
     printf("broker: %s (%s, %s), %llu publishers + %llu consumers, window %llu\n", b.url, b.sp,
            b.enc == MBWS_ENC_TEXT ? "text" : "binary", (unsigned long long)b.clients,
            (unsigned long long)b.clients, (unsigned long long)b.credit);
+    idle_config ic = {b.url, b.sp, b.enc, b.idle, (long)b.broker_pid, bench_loop};
+    if (b.idle && idle_check(&ic) < 0)
+        return 2;
+    if (!b.broker_pid)
+        b.broker_pid = (uint64_t)idle_find_broker(b.url);
+    ic.broker_pid = (long)b.broker_pid;
     if (b.broker_pid)
-        printf("broker RSS at start: %ld KiB\n", rss_kib((long)b.broker_pid));
+        printf("broker RSS at start: %ld KiB (pid %llu)\n", idle_rss_kib((long)b.broker_pid),
+               (unsigned long long)b.broker_pid);
     fflush(stdout);
+    pid_t idle = b.idle ? idle_start(&ic) : 0;
+    if (idle < 0)
+        return 1;
     int failed = 0;
     for (int s = 0; s < b.nsizes; s++)
         failed |= bench_size(&b, b.sizes[s]);
     if (b.broker_pid)
-        printf("broker RSS at end: %ld KiB\n", rss_kib((long)b.broker_pid));
+        printf("broker RSS at end: %ld KiB\n", idle_rss_kib((long)b.broker_pid));
+    if (idle > 0)
+        idle_stop(idle);
     return failed;
 }

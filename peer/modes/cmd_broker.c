@@ -39,6 +39,7 @@ static void usage(FILE *out)
             "  --queue-bound N        messages an address holds before its publishers\n"
             "                         are held back (default 100000; 0: unbounded)\n"
             "  --ack-delay MS         coalesce ACKs for up to MS ms (default 5, < 1000)\n"
+            "  --event-loop L         libev (default), libuv (both epoll) or poll\n"
             "  --verbose              log every frame sent and received\n"
             "  --fault NAME           inject one deliberate violation ('mbws-peer faults')\n"
             "  --help                 this text\n\n"
@@ -56,6 +57,7 @@ enum {
     O_SESSION_EXPIRY,
     O_QUEUE_BOUND,
     O_ACK_DELAY,
+    O_EVENT_LOOP,
 };
 
 static const struct option broker_options[] = {
@@ -68,6 +70,7 @@ static const struct option broker_options[] = {
     {"session-expiry", required_argument, NULL, O_SESSION_EXPIRY},
     {"queue-bound", required_argument, NULL, O_QUEUE_BOUND},
     {"ack-delay", required_argument, NULL, O_ACK_DELAY},
+    {"event-loop", required_argument, NULL, O_EVENT_LOOP},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -104,6 +107,8 @@ static int broker_option(int opt, const char *v, broker_config *cfg)
             return -1;
         cfg->ack_delay_ms = (uint32_t)n;
         return 0;
+    case O_EVENT_LOOP:
+        return opt_event_loop(v, &cfg->event_loop);
     case 'v':
         cfg->verbose = 1;
         return 0;
@@ -162,10 +167,10 @@ static int broker_run(broker_config *cfg)
            broker_port(b));
     fflush(stdout);
     fprintf(stderr, "broker: listening on %s:%d (credit %llu, max-frame %llu, session-expiry %llu s, "
-                    "queue-bound %zu)\n",
+                    "queue-bound %zu, event loop %s)\n",
             cfg->host, broker_port(b), (unsigned long long)cfg->credit,
             (unsigned long long)cfg->max_frame, (unsigned long long)cfg->session_expiry_s,
-            cfg->queue_bound);
+            cfg->queue_bound, tp_event_loop_name(cfg->event_loop));
 
     while (!stop_requested)
         if (broker_service(b, 1000) < 0)

@@ -62,6 +62,7 @@ static void usage(FILE *out)
             "  --encoding E         binary or text (default binary)\n"
             "  --credit N           credit advertised in CONNECT (default 64)\n"
             "  --max-frame N        max-frame advertised (default 65536)\n"
+            "  --event-loop L       libev (default), libuv (both epoll) or poll\n"
             "  --verbose            log every frame\n"
             "  --fault NAME         inject one deliberate violation ('mbws-peer faults')\n"
             "A BODY that starts with '-' goes after '--'.\n\n"
@@ -219,6 +220,7 @@ typedef struct client_args {
     cl_config cfg;
     char protos[256];
     const char *url, *file;
+    enum tp_event_loop event_loop;
     body *argbodies;
     size_t nargbodies;
 } client_args;
@@ -233,6 +235,7 @@ enum {
     O_MAX_FRAME,
     O_ACK_DELAY,
     O_VERBOSE,
+    O_EVENT_LOOP,
 };
 
 static const struct option client_options[] = {
@@ -245,6 +248,7 @@ static const struct option client_options[] = {
     {"max-frame", required_argument, NULL, O_MAX_FRAME},
     {"ack-delay", required_argument, NULL, O_ACK_DELAY},
     {"verbose", no_argument, NULL, O_VERBOSE},
+    {"event-loop", required_argument, NULL, O_EVENT_LOOP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -296,6 +300,8 @@ static int client_option(int opt, const char *v, client_run *r, client_args *a)
     case O_VERBOSE:
         a->cfg.verbose = 1;
         return 0;
+    case O_EVENT_LOOP:
+        return opt_event_loop(v, &a->event_loop);
     }
     return -1;
 }
@@ -461,6 +467,8 @@ int cmd_client(int argc, char **argv)
         tp_options o = {0};
         o.quiet_lws = 1;
         o.rx_chunk = 65536;
+        o.event_loop = a.event_loop;
+        o.client_tls = !strncmp(a.url, "wss://", 6);
         tp_events none = {0};
         tp_ctx *t = tp_new(&o, &none, NULL);
         loop_ctx = t;

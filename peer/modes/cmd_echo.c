@@ -110,6 +110,7 @@ int cmd_echo(int argc, char **argv)
      * this buffer is full or the frame ends; a small buffer lets an
      * oversized frame be judged from its header after its first octets. */
     o.rx_chunk = 64;
+    o.client_tls = !strncmp(url, "wss://", 6);
     tp_events none = {0};
     tp_ctx *t = tp_new(&o, &none, NULL);
     if (!t)

@@ -11,14 +11,19 @@
 #include <time.h>
 
 #include "mbws_fault.h"
+#include "transport_loop.h"
+#include "transport_timer.h"
 
-_Static_assert(sizeof(lws_sorted_usec_list_t) <= sizeof(((tp_timer *)0)->sul),
-               "tp_timer.sul too small for lws_sorted_usec_list_t");
 
 #define TP_MAX_PROTOCOLS 8
 #define TP_CLIENT_PROTOCOL "tp-client" /* our local binding for client connections */
 #define TP_WRITES_PER_CALLBACK 64      /* fairness between connections */
 #define TP_RX_KEEP (64u * 1024u)       /* larger receive buffers are released after use */
+
+/* No lws "validity" timer per connection (its default pings after 300 s
+ * idle): lws 4.1 re-inserts it into a sorted list on every receive, a walk
+ * over every connection's timer. The session core has its own deadlines. */
+static const lws_retry_bo_t no_validity_timer = {0};
 
 struct tp_out {
     struct tp_out *next;
@@ -29,6 +34,8 @@ struct tp_out {
 
 struct tp_ctx {
     struct lws_context *lws;
+    tp_loop *loop;
+    tp_timers timers;
     struct lws_vhost *vh;
     tp_events ev;
     void *user;
@@ -462,11 +469,14 @@ tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if ((o->cert && o->key) || o->client_tls)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.protocols = t->protocols;
     info.vhost_name = "mbws";
     info.user = t;
     info.alpn = "http/1.1"; /* WebSocket over HTTP/1.1 only */
+    info.retry_and_idle_policy = &no_validity_timer;
     if (o->listen_host) {
         info.port = o->listen_port;
         info.iface = o->listen_host;
@@ -478,12 +488,15 @@ tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
     } else {
         info.port = CONTEXT_PORT_NO_LISTEN;
     }
-    t->lws = lws_create_context(&info);
+    t->loop = tp_loop_new(o->event_loop ? o->event_loop : TP_LOOP_EV, &info);
+    t->lws = t->loop ? lws_create_context(&info) : NULL;
     if (!t->lws) {
+        tp_loop_free(t->loop, NULL);
         free(t);
         return NULL;
     }
     t->vh = lws_get_vhost_by_name(t->lws, "mbws");
+    tp_timers_init(&t->timers, t->lws);
     tp_timer_init(&t->wake, t, wake_fire, t);
     if (o->listen_host && t->vh)
         t->port = lws_get_vhost_listen_port(t->vh);
@@ -497,12 +510,14 @@ void tp_free(tp_ctx *t)
     /* Closing callbacks come during destroy; events are not wanted then. */
     t->destroying = 1;
     tp_timer_cancel(&t->wake);
-    lws_context_destroy(t->lws);
+    tp_loop_free(t->loop, t->lws);
+    tp_timers_free(&t->timers);
     free(t->scratch);
     free(t);
 }
 
 void *tp_user(tp_ctx *t) { return t->user; }
+tp_timers *tp_ctx_timers(tp_ctx *t) { return &t->timers; }
 int tp_port(tp_ctx *t) { return t->port; }
 int tp_is_tls(tp_ctx *t) { return t->tls; }
 
@@ -511,7 +526,7 @@ int tp_service(tp_ctx *t, int timeout_ms)
     /* lws 4.1 ignores lws_service()'s timeout and sleeps until its next
      * scheduled event: schedule one at the timeout. */
     tp_timer_in(&t->wake, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
-    int rc = lws_service(t->lws, 0);
+    int rc = tp_loop_run_once(t->loop, t->lws);
     while (t->batch) {
         tp_conn *c = t->batch;
         t->batch = c->batch_next;
@@ -563,6 +578,7 @@ tp_conn *tp_connect(tp_ctx *t, const char *url, const char *subprotocols, const 
     ci.local_protocol_name = TP_CLIENT_PROTOCOL;
     ci.alpn = "http/1.1";
     ci.opaque_user_data = c;
+    ci.retry_and_idle_policy = &no_validity_timer;
     if (tls)
         /* Test and loopback brokers use self-signed certificates. */
         ci.ssl_connection =
@@ -659,29 +675,4 @@ void tp_abort(tp_conn *c)
     if (!c->close_code)
         c->close_code = -1;
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
-static void timer_cb(lws_sorted_usec_list_t *sul)
-{
-    tp_timer *tm = (tp_timer *)(void *)sul;
-    tm->fn(tm);
-}
-
-void tp_timer_init(tp_timer *tm, tp_ctx *t, tp_timer_fn fn, void *user)
-{
-    memset(tm->sul, 0, sizeof tm->sul);
-    tm->t = t;
-    tm->fn = fn;
-    tm->user = user;
-}
-
-void tp_timer_in(tp_timer *tm, uint64_t ms)
-{
-    lws_sul_schedule(tm->t->lws, 0, (lws_sorted_usec_list_t *)(void *)tm->sul, timer_cb,
-                     (lws_usec_t)ms * 1000);
-}
-
-void tp_timer_cancel(tp_timer *tm)
-{
-    lws_sul_cancel((lws_sorted_usec_list_t *)(void *)tm->sul);
 }

@@ -31,6 +31,18 @@ typedef struct tp_events {
     void (*batch_end)(tp_conn *c);
 } tp_events;
 
+/* The event loop under libwebsockets (transport_loop.h). */
+enum tp_event_loop {
+    TP_LOOP_DEFAULT = 0, /* the fast one: libev */
+    TP_LOOP_POLL,        /* lws's own poll() loop */
+    TP_LOOP_UV,          /* libuv (epoll) */
+    TP_LOOP_EV,          /* libev (epoll) */
+};
+#define TP_EVENT_LOOP_NAMES "libev (default), libuv or poll"
+/* "poll", "libuv"/"uv", "libev"/"ev". Returns 0, or -1 for another name. */
+int tp_event_loop_parse(const char *name, enum tp_event_loop *out);
+const char *tp_event_loop_name(enum tp_event_loop kind);
+
 typedef struct tp_options {
     const char *listen_host; /* NULL: no listening socket */
     int listen_port;         /* 0: any free port */
@@ -40,6 +52,9 @@ typedef struct tp_options {
     const char *const *subprotocols;
     size_t rx_chunk;         /* libwebsockets receive buffer; 0: 16384 */
     int quiet_lws;           /* only libwebsockets errors on stderr */
+    int client_tls;          /* wss:// connections will be made (TLS is set up
+                                only when needed: it costs ~20 ms of CPU) */
+    enum tp_event_loop event_loop;
 } tp_options;
 
 tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user);
@@ -87,7 +102,8 @@ void tp_abort(tp_conn *c);
 typedef struct tp_timer tp_timer;
 typedef void (*tp_timer_fn)(tp_timer *tm);
 struct tp_timer {
-    unsigned char sul[64]; /* an lws_sorted_usec_list_t, kept opaque here */
+    uint64_t due_us, seq; /* when armed (lws_now_usecs()), and in what order */
+    size_t slot;          /* 1 + place in the context's timer heap; 0: not armed */
     tp_ctx *t;
     tp_timer_fn fn;
     void *user;

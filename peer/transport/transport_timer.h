@@ -1,0 +1,28 @@
+/* The transport's timers (tp_timer, transport_lws.h): a binary min-heap per
+ * context, behind one libwebsockets timer armed for the earliest. lws 4.1
+ * keeps its timers in a sorted list, so thousands of connections with a
+ * timer each would make every arming walk thousands of entries.
+ * Internal to transport/. */
+#ifndef TRANSPORT_TIMER_H
+#define TRANSPORT_TIMER_H
+
+#include <libwebsockets.h>
+
+#include "transport_lws.h"
+
+typedef struct tp_timers {
+    struct lws_context *lws;
+    lws_sorted_usec_list_t sul; /* armed for heap[0] */
+    tp_timer **heap;
+    size_t n, cap;
+    uint64_t next_seq; /* equal deadlines fire in the order they were armed */
+    int dispatching;
+} tp_timers;
+
+void tp_timers_init(tp_timers *ts, struct lws_context *lws);
+/* After the context is destroyed: forgets whatever is armed. */
+void tp_timers_free(tp_timers *ts);
+/* The context's timers (defined in transport_lws.c). */
+tp_timers *tp_ctx_timers(tp_ctx *t);
+
+#endif
