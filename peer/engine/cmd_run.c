@@ -40,6 +40,7 @@ static void usage(FILE *out)
             "  --listen HOST:PORT  test a client (C- cases): the engine listens (port 0: a free port\n"
             "                      per execution) and starts --client-cmd CMD through /bin/sh -c\n"
             "                      with MBWS_URL, MBWS_SUBPROTOCOL, MBWS_ENCODING, MBWS_IN, MBWS_OUT\n"
+            "                      (and MBWS_DISCONNECT_AFTER for a case with disconnect_after)\n"
             "  --subprotocol SP    only these subprotocols (default: all the case lists)\n"
             "  --encoding ENC      only these encodings (default: all the case lists)\n"
             "  --jobs N            run up to N executions at once (default 1)\n"

@@ -36,6 +36,7 @@ typedef struct eng_case {
     unsigned sp_mask;  /* bit (1 << enum mbws_subprotocol) */
     unsigned enc_mask; /* bit (1 << enum mbws_encoding) */
     int timeout_ms;    /* 0: the command line's */
+    int disconnect_after; /* C- cases: MBWS_DISCONNECT_AFTER for the client (ECHO-4); 0: unset */
 } eng_case;
 
 typedef struct eng_target {

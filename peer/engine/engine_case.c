@@ -58,12 +58,29 @@ static int v_requirements(struct vctx *v, const cJSON *j)
     return each_item(v, j, v_requirement_id);
 }
 
+/* ECHO-4: the client under test of a C- case starts a DISCONNECT after N. */
+static int v_disconnect_after(struct vctx *v, const cJSON *root, const char *id, eng_case *out)
+{
+    const cJSON *da = cJSON_GetObjectItemCaseSensitive(root, "disconnect_after");
+    if (!da)
+        return 0;
+    size_t o = push_key(v, "disconnect_after");
+    if (!cJSON_IsNumber(da) || da->valuedouble < 1 || da->valuedouble > 1000000 ||
+        da->valuedouble != (double)(int)da->valuedouble)
+        return fail(v, "must be an integer count, 1..1000000 (MBWS_DISCONNECT_AFTER)", NULL);
+    if (id[0] != 'C')
+        return fail(v, "is for C- cases only (the client under test's MBWS_DISCONNECT_AFTER)", NULL);
+    out->disconnect_after = (int)da->valuedouble;
+    pop(v, o);
+    return 0;
+}
+
 static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
 {
     static const char *const top[] = {"$schema", "id",          "title",        "description",
                                       "expectation", "requirements", "section", "subprotocols",
                                       "encodings", "timeout_ms",  "ignore",       "vars",
-                                      "steps",     "comment"};
+                                      "steps",     "comment",     "disconnect_after"};
     if (!cJSON_IsObject(root))
         return fail(v, "a case file holds one JSON object", NULL);
     const cJSON *k;
@@ -154,6 +171,8 @@ static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
         out->timeout_ms = (int)to->valuedouble;
         pop(v, o);
     }
+    if (v_disconnect_after(v, root, id->valuestring, out) < 0)
+        return -1;
     const cJSON *ig = cJSON_GetObjectItemCaseSensitive(root, "ignore");
     if (ig && with_key(v, ig, v_ignore) < 0)
         return -1;

@@ -37,13 +37,15 @@ void eng_client_start(eng_exec *ex)
     if (ex->listen_fd < 0)
         return;
     const eng_value *in = eng_vars_get(&ex->vars, "in"), *out = eng_vars_get(&ex->vars, "out");
-    char e_url[512], e_sp[64], e_enc[32], e_in[160], e_out[160];
+    char e_url[512], e_sp[64], e_enc[32], e_in[160], e_out[160], e_da[48] = "";
     snprintf(e_url, sizeof e_url, "MBWS_URL=%s", url);
     snprintf(e_sp, sizeof e_sp, "MBWS_SUBPROTOCOL=%s", eng_sp_name(ex->job.sp));
     snprintf(e_enc, sizeof e_enc, "MBWS_ENCODING=%s", eng_enc_name(ex->job.enc));
     snprintf(e_in, sizeof e_in, "MBWS_IN=%s", in->s);
     snprintf(e_out, sizeof e_out, "MBWS_OUT=%s", out->s);
-    char *env[] = {e_url, e_sp, e_enc, e_in, e_out, NULL};
+    if (ex->job.c->disconnect_after > 0) /* ECHO-4 */
+        snprintf(e_da, sizeof e_da, "MBWS_DISCONNECT_AFTER=%d", ex->job.c->disconnect_after);
+    char *env[] = {e_url, e_sp, e_enc, e_in, e_out, e_da[0] ? e_da : NULL, NULL};
     int p[2];
     if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
         snprintf(ex->received, sizeof ex->received, "client command did not start: pipe: %s",
@@ -64,8 +66,9 @@ void eng_client_start(eng_exec *ex)
         return;
     }
     ex->client_running = 1;
-    eng_log_event(ex, 0, "started client under test (pid %d): %s with %s %s %s %s %s",
-                  (int)ex->client_pid, ex->t->client_cmd, e_url, e_sp, e_enc, e_in, e_out);
+    eng_log_event(ex, 0, "started client under test (pid %d): %s with %s %s %s %s %s%s%s",
+                  (int)ex->client_pid, ex->t->client_cmd, e_url, e_sp, e_enc, e_in, e_out,
+                  e_da[0] ? " " : "", e_da);
 }
 
 /* Moves what the client wrote into the ring; a bounded number of reads, so

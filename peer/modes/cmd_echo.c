@@ -1,6 +1,6 @@
-/* mbws-peer echo: the echo client of profile section 12 (ECHO-1..3).
+/* mbws-peer echo: the echo client of profile section 12 (ECHO-1..4).
  * Configured only by the environment: MBWS_URL, MBWS_SUBPROTOCOL,
- * MBWS_ENCODING, MBWS_IN, MBWS_OUT. */
+ * MBWS_ENCODING, MBWS_IN, MBWS_OUT, MBWS_DISCONNECT_AFTER. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +15,9 @@ typedef struct echo_run {
     const char *in, *out;
     int done;
     unsigned long echoed, skipped;
+    uint64_t disconnect_after; /* ECHO-4: N, 0 when unset */
+    uint64_t acked;            /* republished messages the broker acknowledged */
+    int disconnecting;
 } echo_run;
 
 static void usage(FILE *out)
@@ -27,6 +30,8 @@ static void usage(FILE *out)
             "  MBWS_ENCODING     binary or text (the session encoding)\n"
             "  MBWS_IN           address to consume from\n"
             "  MBWS_OUT          address to publish to\n"
+            "  MBWS_DISCONNECT_AFTER  optional N >= 1: start a DISCONNECT once the broker\n"
+            "                    has acknowledged the Nth republished message (ECHO-4)\n"
             "Every MESSAGE received on MBWS_IN is published to MBWS_OUT with the same\n"
             "body and content-type, in order, and ACKed once queued (ECHO-1).\n"
             "Exit status: 0 after a DISCONNECT exchange; 1 after an ERROR; 3 after an\n"
@@ -43,9 +48,34 @@ static void on_connected(cl_agent *a, int resumed)
         cl_subscribe(a, 1, r->in);
 }
 
+/* ECHO-4: the broker's ACK (or a resume's last-seq) covered the Nth
+ * republished message: start the DISCONNECT exchange at once. */
+static void on_acked(cl_agent *a, uint64_t tag, uint64_t seq)
+{
+    (void)tag;
+    (void)seq;
+    echo_run *r = cl_user(a);
+    r->acked++;
+    if (r->disconnect_after && !r->disconnecting && r->acked >= r->disconnect_after) {
+        r->disconnecting = 1;
+        fprintf(stderr, "echo: %llu republished messages acknowledged: DISCONNECT (ECHO-4)\n",
+                (unsigned long long)r->acked);
+        cl_disconnect(a);
+    }
+}
+
 static void on_deliver(cl_agent *a, const mbws_action *act)
 {
     echo_run *r = cl_user(a);
+    if (r->disconnecting) {
+        /* ECHO-4: crossed our DISCONNECT; ACKed (SES-7), not republished */
+        fprintf(stderr, "echo: message seq %llu crossed our DISCONNECT: acknowledged, not "
+                        "republished\n",
+                (unsigned long long)act->seq);
+        if (!mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_ACK))
+            cl_accept(a, act->seq);
+        return;
+    }
     uint64_t seq = act->seq; /* act's pointers are only valid until the next drain */
     int keep_ct = act->has_content_type && !mbws_fault_on(MBWS_FAULT_ECHO_DROP_CONTENT_TYPE);
     int rc = cl_publish(a, r->out, keep_ct ? act->content_type.ptr : NULL,
@@ -95,6 +125,17 @@ int cmd_echo(int argc, char **argv)
         fprintf(stderr, "echo: MBWS_ENCODING must be binary or text\n");
         return 2;
     }
+    const char *da = getenv("MBWS_DISCONNECT_AFTER");
+    if (da && *da && !mbws_fault_on(MBWS_FAULT_ECHO_IGNORE_DISCONNECT_AFTER)) {
+        char *end;
+        unsigned long long n = strtoull(da, &end, 10);
+        if (*end || n < 1 || *da == '-') {
+            fprintf(stderr, "echo: MBWS_DISCONNECT_AFTER must be a count of at least 1, not '%s'\n",
+                    da);
+            return 2;
+        }
+        r.disconnect_after = n;
+    }
     cfg.credit = 64;
     cfg.max_frame = 1u << 20;
     cfg.ack_delay_ms = 0;
@@ -115,7 +156,7 @@ int cmd_echo(int argc, char **argv)
     tp_ctx *t = tp_new(&o, &none, NULL);
     if (!t)
         return 5;
-    cl_handlers h = {on_connected, on_deliver, NULL, NULL, on_finished};
+    cl_handlers h = {on_connected, on_deliver, on_acked, NULL, on_finished};
     cl_agent *a = cl_new(t, &cfg, &h, &r);
     int status = 5;
     if (a && cl_start(a) == 0) {

@@ -25,6 +25,9 @@ static void start_close_timer(mbws_conn *c, uint64_t now)
 {
     c->t_close = now + MBWS_DISCONNECT_WAIT_MS;
     c->close_code_at_t = MBWS_CLOSE_NORMAL;
+    if (conn_is_client(c) && c->state == MBWS_CS_DISC_SENT &&
+        mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_CLOSE))
+        c->t_close = NO_DEADLINE; /* fault: an unanswered DISCONNECT never closes */
 }
 
 int mbws_conn_disconnect(mbws_conn *c, uint64_t now)
@@ -45,7 +48,9 @@ void conn_on_disconnect(mbws_conn *c, uint64_t now)
 {
     c->disc_seen = 1;
     c->s->disconnecting = 1;
-    if (!mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK))
+    int initiator_no_ack = c->state == MBWS_CS_DISC_SENT && conn_is_client(c) &&
+                           mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_ACK);
+    if (!mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK) && !initiator_no_ack)
         ack_everything(c);
     if (c->state == MBWS_CS_OPEN)
         send_disconnect(c); /* the reply; a crossing one counts as ours */
