@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine_exec.h"
+#include "engine_proc.h"
 
 static void listen_for_client(eng_exec *ex, char *url, size_t urlcap)
 {

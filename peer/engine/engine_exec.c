@@ -2,6 +2,7 @@
  * cases), plays the steps, and turns what happened into the result object
  * of docs/engine-interface.md. */
 #define _POSIX_C_SOURCE 200809L
+#include "engine_proc.h"
 #include "engine_steps.h"
 #include "engine_text.h"
 

@@ -146,12 +146,6 @@ void eng_client_start(eng_exec *ex);
 void eng_client_drain(eng_exec *ex);
 void eng_client_output(eng_exec *ex, cJSON *res);
 
-/* engine_proc.c: the client under test. */
-pid_t eng_proc_start(const char *cmd, char *const env[], int out_fd, char *err, size_t errlen);
-/* 1 and *status when it has exited (status: exit code, or 128+signal). */
-int eng_proc_poll(pid_t pid, int *status, char *text, size_t textlen);
-void eng_proc_stop(pid_t pid, int *status, char *text, size_t textlen);
-
 /* The execution as a whole: returns the result object of the contract. */
 cJSON *eng_execute(const eng_job *job, const eng_target *t);
 

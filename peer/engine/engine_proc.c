@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine_exec.h"
+#include "engine_proc.h"
 
 pid_t eng_proc_start(const char *cmd, char *const env[], int out_fd, char *err, size_t errlen)
 {

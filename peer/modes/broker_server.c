@@ -18,7 +18,7 @@
 #include "mbws_broker.h"
 #include "mbws_fault.h"
 #include "mbws_frame.h"
-#include "mbws_session.h"
+#include "mbws_conn.h"
 #include "transport_lws.h"
 
 typedef struct bconn bconn;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mbws_session.h"
+#include "mbws_conn.h"
 #include "transport_lws.h"
 
 typedef struct cl_agent cl_agent;

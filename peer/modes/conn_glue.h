@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mbws_session.h"
+#include "mbws_conn.h"
 #include "transport_lws.h"
 
 /* Arms tm for the core's next deadline, or cancels it when there is none. */

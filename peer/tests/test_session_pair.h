@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mbws_session.h"
+#include "mbws_conn.h"
 #include "mbws_test.h"
 
 #define EV_MAX 512

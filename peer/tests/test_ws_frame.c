@@ -2,6 +2,7 @@
  * Checks cite RFC 6455 sections, or WS-4 where fragmentation is concerned. */
 #include "mbws_test.h"
 #include "ws_frame.h"
+#include "ws_handshake.h"
 
 static void test_accept_key(void)
 {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ws_frame.h"
+#include "ws_handshake.h"
 
 enum ws_event_kind {
     WS_EV_MESSAGE = 1, /* a complete text or binary message */

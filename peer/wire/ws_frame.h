@@ -1,7 +1,7 @@
-/* A small RFC 6455 framer for the conformance engine: frame headers,
- * masking, and the opening handshake's pure parts (Sec-WebSocket-Accept,
- * HTTP head parsing). No I/O and no allocation, so it is unit-tested on its
- * own (peer/tests/test_ws_frame.c). It encodes whatever it is asked to,
+/* A small RFC 6455 framer for the conformance engine: frame headers and
+ * masking (the opening handshake's pure parts are in ws_handshake.h). No
+ * I/O and no allocation, so it is unit-tested on its own
+ * (peer/tests/test_ws_frame.c). It encodes whatever it is asked to,
  * including frames a correct stack never sends. */
 #ifndef WS_FRAME_H
 #define WS_FRAME_H
@@ -49,28 +49,5 @@ const char *ws_opcode_name(int opcode);
 /* Inverse of ws_opcode_name for the six named opcodes; -1 otherwise. */
 int ws_opcode_by_name(const char *name);
 int ws_opcode_is_control(int opcode);
-
-/* Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)).
- * out receives 28 characters and a NUL. */
-void ws_accept_key(const char *key, char out[29]);
-void ws_sha1(const void *data, size_t len, uint8_t digest[20]);
-/* Standard base64 with padding; out needs 4*ceil(len/3)+1 octets. */
-size_t ws_base64(const uint8_t *in, size_t len, char *out);
-
-/* Length of an HTTP head ending in CRLF CRLF within buf, terminator
- * included; 0 when the terminator has not arrived yet. */
-size_t ws_http_head_end(const uint8_t *buf, size_t len);
-/* Status code of an HTTP response head ("HTTP/1.1 101 ..."); -1 if the
- * status line is not one. */
-int ws_http_status(const char *head, size_t len);
-/* Value of header name (case-insensitive) in an HTTP head, trimmed of
- * spaces and tabs. Every occurrence is joined with ", " (RFC 7230 3.2.2).
- * Returns the full value length, or -1 when the header is absent; writes
- * at most cap-1 characters and a NUL (out is "" when absent). */
-int ws_http_header(const char *head, size_t len, const char *name, char *out, size_t cap);
-
-/* Splits a comma-separated token list (as in Sec-WebSocket-Protocol):
- * calls fn for each trimmed, non-empty item. Returns the count. */
-int ws_token_list(const char *list, void (*fn)(const char *item, size_t len, void *arg), void *arg);
 
 #endif

@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "ws_frame.h"
+#include "ws_handshake.h"
 
 static uint32_t rol(uint32_t x, int n)
 {

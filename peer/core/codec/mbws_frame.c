@@ -1,5 +1,6 @@
-/* mbws_frame helpers: building frames in memory, UTF-8 validation and the
- * one-line log format. */
+/* mbws_frame helpers: building frames in memory, which fields a frame
+ * lists (mbws_field_presence), UTF-8 validation and the one-line log
+ * format. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,4 +164,42 @@ size_t mbws_frame_format(const mbws_frame *f, char *out, size_t cap)
     if (cap > 0)
         out[b.len < cap ? b.len : cap - 1] = '\0';
     return b.len;
+}
+
+/* The section 5 rules behind the MBWS_P_COND entries:
+ * - MESSAGE sub: R from a broker, O from a client (O when the sender is
+ *   unknown).
+ * - CONNECT last-seq: listed always (RES-9), R when session is present.
+ * - CONNECTED session, session-expiry, resumed: R on MBWS.huawei.com, not
+ *   listed on MBLWS.huawei.com (RES-9: the client ignores them).
+ * - CONNECTED last-seq: a session continuation field, so listed only on
+ *   MBWS.huawei.com; R there when resumed is 1. */
+enum mbws_presence mbws_field_presence(unsigned type, unsigned id, const mbws_decode_ctx *ctx,
+                                       const mbws_frame *f)
+{
+    const struct mbws_type_desc *t = mbws_type_by_code(type);
+    if (t == NULL || id == 0 || id > MBWS_FIELD_MAX)
+        return MBWS_P_NONE;
+    enum mbws_presence p = (enum mbws_presence)t->presence[id];
+    if (p != MBWS_P_COND)
+        return p;
+    enum mbws_role sender = ctx ? ctx->sender : MBWS_ROLE_ANY;
+    enum mbws_subprotocol sp = ctx ? ctx->subprotocol : MBWS_SP_MBWS;
+
+    switch (type) {
+    case MBWS_MESSAGE: /* sub */
+        return sender == MBWS_ROLE_BROKER ? MBWS_P_REQUIRED : MBWS_P_OPTIONAL;
+    case MBWS_CONNECT: /* last-seq */
+        return (f && mbws_frame_has(f, MBWS_F_SESSION)) ? MBWS_P_REQUIRED : MBWS_P_OPTIONAL;
+    case MBWS_CONNECTED:
+        if (sp != MBWS_SP_MBWS)
+            return MBWS_P_NONE;
+        if (id == MBWS_F_LAST_SEQ)
+            return (f && mbws_frame_has(f, MBWS_F_RESUMED) && f->num[MBWS_F_RESUMED] == 1)
+                       ? MBWS_P_REQUIRED
+                       : MBWS_P_OPTIONAL;
+        return MBWS_P_REQUIRED;
+    default:
+        return MBWS_P_OPTIONAL;
+    }
 }

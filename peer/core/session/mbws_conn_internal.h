@@ -3,7 +3,7 @@
 #ifndef MBWS_CONN_INTERNAL_H
 #define MBWS_CONN_INTERNAL_H
 
-#include "mbws_session.h"
+#include "mbws_conn.h"
 
 #define NO_DEADLINE UINT64_MAX
 
