@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "mbws_session.h"
+#include "mbws_conn.h"
 #include "transport_lws.h"
 
 #define IDLE_SESSIONS_MAX 50000
