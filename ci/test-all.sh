@@ -4,7 +4,8 @@
 # decoder fuzzer for a bounded time, the pytest suites (engine, peer,
 # harness), requirement coverage, the conformance suite against the reference
 # peer (three runs, identical verdicts, each under 60 s) and fault sensitivity
-# (every injected fault of the reference peer is caught by some case).
+# (every injected fault of the reference peer is caught by some case) and
+# vacuity (no case passes against a trivial target without a listed reason).
 # Usage: ci/test-all.sh [--fuzz-seconds N]
 set -uo pipefail
 
@@ -91,6 +92,7 @@ stage pytest-engine-peer-harness pytest_suites
 stage requirement-coverage $PY harness/coverage.py --check
 stage conformance-vs-reference-3-runs conformance_three_runs
 stage fault-sensitivity $PY harness/sensitivity.py --check --peer "$root/build/peer/mbws-peer"
+stage vacuity $PY harness/vacuity.py --check --peer "$root/build/peer/mbws-peer"
 
 echo
 if [ "$failed" -ne 0 ]; then
