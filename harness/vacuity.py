@@ -181,7 +181,7 @@ def classify(records, cases, names, allow):
                 continue
             got = by_case.get(c.id, {}).get(name, [])
             verdicts = {v for v, _, _ in got}
-            passed = [combo for v, combo, _ in got if v == "pass"]
+            passed = [combo for v, combo, _ in got if v in ("pass", "warn")]  # warn: passed
             verdict = ("pass" if passed else "fail" if "fail" in verdicts else
                        "error" if "error" in verdicts or not got else "skip")
             cells[name] = {"verdict": verdict, "passed_in": passed,

@@ -144,7 +144,59 @@ def summarize(records, state):
     summary["by_section"] = table(by_section, lambda s: state.sections.get(s, s))
     summary["by_requirement"] = table(
         by_req, lambda q: (state.requirements.get(q) or {}).get("summary", ""))
+    summary["skipped"], summary["not_exercised"] = skips(records)
     return summary
+
+
+def main_requirement(case_id, requirements):
+    """The requirement a case ID names (B-FLOW-103 -> FLOW-3), when the case
+    cites it; else its first cited requirement."""
+    m = re.match(r"^[BC]-([A-Z]+)-(\d+)$", case_id)
+    req = m and f"{m.group(1)}-{int(m.group(2)[-2:])}"
+    if req in requirements:
+        return req
+    return requirements[0] if requirements else ""
+
+
+def skips(records):
+    """Skips are findings (a certificate must not look complete when a rule
+    was not exercised). Returns (skipped: one entry per target x skipped case,
+    with its main requirement, combinations and reasons; not_exercised: per
+    target, every requirement whose cited executions were all skipped)."""
+    skipped, by_req = OrderedDict(), OrderedDict()
+    for r in records:
+        for req in r["requirements"]:
+            by_req.setdefault((r["target"], req), []).append(r)
+        if r["verdict"] != "skip":
+            continue
+        e = skipped.setdefault((r["target"], r["case"]), OrderedDict([
+            ("target", r["target"]), ("case", r["case"]), ("title", r.get("title", "")),
+            ("requirement", main_requirement(r["case"], r["requirements"])),
+            ("requirements", r["requirements"]), ("combinations", []), ("reasons", [])]))
+        e["combinations"].append(r.get("combination", ""))
+        if r.get("reason") and r["reason"] not in e["reasons"]:
+            e["reasons"].append(r["reason"])
+    not_exercised = []
+    for (target, req), recs in by_req.items():
+        if all(r["verdict"] == "skip" for r in recs):
+            not_exercised.append(OrderedDict([
+                ("target", target), ("requirement", req),
+                ("cases", sorted({r["case"] for r in recs}, key=_natural)),
+                ("reasons", sorted({r["reason"] for r in recs if r.get("reason")}))]))
+    order = lambda e: (_natural(e["requirement"]), e["target"], _natural(e.get("case", "")))  # noqa: E731
+    return sorted(skipped.values(), key=order), sorted(not_exercised, key=order)
+
+
+def skip_lines(summary, several):
+    """Plain-text lines for the top of a summary: what was not exercised."""
+    lines = []
+    for e in summary.get("not_exercised", []):
+        lines.append(f"{e['requirement']} NOT EXERCISED{' @' + e['target'] if several else ''}: every "
+                     f"case citing it skipped ({', '.join(e['cases'])}): {'; '.join(e['reasons'])}")
+    for e in summary.get("skipped", []):
+        lines.append(f"{e['requirement']} not exercised by {e['case']} [{', '.join(e['combinations'])}]"
+                     f"{' @' + e['target'] if several else ''}: {'; '.join(e['reasons']) or 'skipped'}")
+    return lines
 
 
 def _natural(s):
@@ -371,6 +423,7 @@ def write_all(state, store, selected):
             badges[tname] = p.name
     ctx = dict(doc=doc, summary=summary, records=records, several=state.several,
                badge=paths["badge"].read_text(encoding="utf-8"), badges=badges,
+               skip_lines=skip_lines(summary, state.several),
                verdicts=VERDICTS, sections=sorted({r["section"] for r in records}, key=_natural),
                targets=[t["name"] for t in doc["targets"]])
     if state.several:
@@ -408,6 +461,8 @@ def terminal_summary(tr, state):
     for t in state.targets:
         tr.write_line(f"target {t.name}: {t.describe(state.broker_urls.get(t.name))}")
     rate = s["pass_rate"]
+    for line in skip_lines(s, state.several):
+        tr.write_line(line, yellow=True)
     tr.write_line(f"executions: {s['total']}   pass {s['pass']}   warn {s['warn']}   fail {s['fail']}   "
                   f"error {s['error']}   skip {s['skip']}   "
                   f"(pass rate {'n/a' if rate is None else f'{rate:g}%'} of decided)")

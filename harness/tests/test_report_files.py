@@ -134,3 +134,35 @@ def test_warn_verdict_is_counted_apart_and_exits_0(tmp_path):
     assert strict.rc == 1, strict.out
     assert all("--strict" in inv["argv"] for inv in strict.invocations())
     assert strict.results()["summary"]["fail"] == strict.results()["summary"]["total"]
+
+
+def test_skips_are_listed_at_the_top_of_every_summary(fake_run):
+    """Issue 11: a skip is a finding; the summary names what was not exercised."""
+    s = fake_run.results()["summary"]
+    reason = "the broker raised its limit as fast as messages arrived (profile appendix B)"
+    assert s["skipped"] == [{"target": "reference", "case": "B-FLOW-004",
+                             "title": "A broker that keeps its window open cannot be provoked",
+                             "requirement": "FLOW-3", "requirements": ["FLOW-3"],
+                             "combinations": ["MBWS-binary", "MBWS-text", "MBLWS-binary", "MBLWS-text"],
+                             "reasons": [reason]}]
+    assert s["not_exercised"] == []  # other FLOW-3 cases ran
+    html = (fake_run.run_dir / "index.html").read_text()
+    top = html.index('id="not-exercised"')
+    assert top < html.index("Pass rate by section")
+    assert "FLOW-3 not exercised by B-FLOW-004" in html[top:]
+    assert "FLOW-3 not exercised by B-FLOW-004" in fake_run.out
+
+
+def test_requirement_with_every_execution_skipped_is_not_exercised():
+    from mbws_harness.report import skip_lines, skips
+    recs = [dict(target="t", case=c, requirements=r, verdict=v, reason=why, combination="MBWS-binary",
+                 title="x")
+            for c, r, v, why in [("B-FLOW-103", ["FLOW-3", "ERR-1"], "skip", "limit raised first"),
+                                 ("B-ERR-001", ["ERR-1"], "pass", "")]]
+    skipped, not_ex = skips(recs)
+    assert [e["requirement"] for e in skipped] == ["FLOW-3"]
+    assert not_ex == [{"target": "t", "requirement": "FLOW-3", "cases": ["B-FLOW-103"],
+                       "reasons": ["limit raised first"]}]
+    lines = skip_lines({"skipped": skipped, "not_exercised": not_ex}, False)
+    assert lines[0] == ("FLOW-3 NOT EXERCISED: every case citing it skipped (B-FLOW-103): "
+                        "limit raised first")
