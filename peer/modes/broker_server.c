@@ -87,7 +87,9 @@ static int model_can_take(void *user, uint64_t sub, const mbws_bmsg *m)
     msg.body = mbws_bmsg_body(m, &msg.body_len);
     msg.sub = sub;
     msg.has_sub = 1;
-    return mbws_conn_fits(bs->conn->mc, &msg);
+    if (mbws_conn_fits(bs->conn->mc, &msg))
+        return 1;
+    return mbws_fault_on(MBWS_FAULT_BRK_DROP_TOO_LARGE) ? -1 : 0;
 }
 
 static void want_drain(bconn *c)

@@ -91,6 +91,13 @@ static const struct codec_case codec_cases[] = {
     /* TXT-1: unknown upper-case type */
     {MBWS_FAULT_TXT_UNKNOWN_TYPE_MALFORMED, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT, B("FOO\n\n"),
      MBWS_E_UNKNOWN_TYPE, MBWS_E_MALFORMED},
+    /* TXT-1: upper-case letters outside ASCII A-Z are malformed, not unknown */
+    {MBWS_FAULT_TXT_UPPER_NON_ASCII_UNKNOWN, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT,
+     B("MESSAG\xc3\x89\nseq:1\naddress:q\n\nx"), MBWS_E_MALFORMED, MBWS_E_UNKNOWN_TYPE},
+    /* BIN-5: a client's MESSAGE with a 4-octet sub */
+    {MBWS_FAULT_CLIENT_SUB_UNCHECKED, MBWS_ENC_BINARY, MBWS_ROLE_CLIENT,
+     B("\x03\x00\x00\x16\x02\x00\x08" INT8("\x01") "\x03\x00\x01q\x04\x00\x04" "abcd"),
+     MBWS_E_MALFORMED, MBWS_OK},
     /* FLD-2: seq twice, in both encodings */
     {MBWS_FAULT_FLD_DUPLICATES, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT, B("ACK\nseq:1\nseq:2\n\n"),
      MBWS_E_MALFORMED, MBWS_OK},

@@ -229,9 +229,22 @@ mbws_bsess *mbws_broker_session_new(mbws_broker *b, void *user)
     return s;
 }
 
+/* The brk-turn-by-index fault: a turn kept as an index moves one place on
+ * when an earlier subscription leaves, so the next one in turn is skipped. */
+static void turn_by_index_fault(struct baddr *a, const struct bsub *u)
+{
+    const struct bsub *v = u->next;
+    while (v && v != a->last)
+        v = v->next;
+    if (v && a->last != u)
+        a->last = a->last->next ? a->last->next : a->subs_head;
+}
+
 static void sub_unlink(struct bsub *u)
 {
     struct baddr *a = u->addr;
+    if (mbws_fault_on(MBWS_FAULT_BRK_TURN_BY_INDEX))
+        turn_by_index_fault(a, u);
     if (a->last == u) /* the next turn starts after u's place in the cycle */
         a->last = a->nsubs > 1 ? (u->prev ? u->prev : a->subs_tail) : NULL;
     if (u->prev)
@@ -459,6 +472,18 @@ int mbws_broker_may_grant(const mbws_bsess *s)
     return 1;
 }
 
+static void drop_head(mbws_broker *b, struct baddr *a)
+{
+    mbws_bmsg *m = a->head;
+    a->head = m->next;
+    if (!a->head)
+        a->tail = NULL;
+    a->queued--;
+    a->held--;
+    b->nmsgs--;
+    free(m);
+}
+
 /* BRK-2: the head message goes to the next eligible subscription in the
  * cycle after the last one served; if none can take it, it stays in its
  * place and the queue waits (FIFO). */
@@ -471,8 +496,11 @@ static void pump_addr(mbws_broker *b, struct baddr *a)
             u = a->subs_head; /* no turns: the first eligible one always wins */
         struct bsub *served = NULL;
         uint64_t seq = 0;
+        size_t too_large = 0; /* can_take -1: never fits (brk-drop-too-large only) */
         for (size_t i = 0; i < a->nsubs; i++) {
-            if (b->ops.can_take(u->sess->user, u->id, m)) {
+            int take = b->ops.can_take(u->sess->user, u->id, m);
+            too_large += take < 0;
+            if (take > 0) {
                 seq = b->ops.deliver(u->sess->user, u->id, m);
                 if (seq) {
                     served = u;
@@ -480,6 +508,10 @@ static void pump_addr(mbws_broker *b, struct baddr *a)
                 }
             }
             u = u->next ? u->next : a->subs_head;
+        }
+        if (!served && too_large == a->nsubs && mbws_fault_on(MBWS_FAULT_BRK_DROP_TOO_LARGE)) {
+            drop_head(b, a); /* BRK-2 broken: it should stay queued in its place */
+            continue;
         }
         if (!served)
             return;

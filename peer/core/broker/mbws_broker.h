@@ -18,6 +18,8 @@ typedef struct mbws_broker_ops {
      * session is attached and not in a DISCONNECT exchange, its window is
      * open, and the delivered frame fits its max-frame. */
     int (*can_take)(void *user, uint64_t sub, const mbws_bmsg *m);
+    /* (With the brk-drop-too-large fault only, can_take returns -1 for a
+     * message that can never fit the session's max-frame.) */
     /* Send m to the session as a MESSAGE for `sub` (BRK-3) and return the
      * seq it got; 0 when it could not be sent (m stays at the queue head). */
     uint64_t (*deliver)(void *user, uint64_t sub, const mbws_bmsg *m);

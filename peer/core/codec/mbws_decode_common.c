@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mbws_codec_internal.h"
+#include "mbws_fault.h"
 
 int mbws_fail(mbws_error_info *err, int code, const char *rule, size_t offset, int field,
               const char *fmt, ...)
@@ -39,6 +40,9 @@ uint16_t mbws_listed_mask(unsigned type, const mbws_decode_ctx *ctx)
     for (unsigned id = 1; id <= MBWS_FIELD_MAX; id++)
         if (mbws_field_presence(type, id, ctx, NULL) != MBWS_P_NONE)
             mask |= (uint16_t)(1u << id);
+    if (type == MBWS_MESSAGE && ctx->sender == MBWS_ROLE_CLIENT &&
+        mbws_fault_on(MBWS_FAULT_CLIENT_SUB_UNCHECKED))
+        mask &= (uint16_t)~(1u << MBWS_F_SUB); /* taken as unlisted: never validated */
     return mask;
 }
 

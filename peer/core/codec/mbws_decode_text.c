@@ -69,8 +69,9 @@ static int all_upper(const uint8_t *p, size_t n)
 {
     if (n == 0)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < 'A' || p[i] > 'Z')
+    for (size_t i = 0; i < n; i++) /* the fault lets any non-ASCII octet pass (MESSAGÉ) */
+        if ((p[i] < 'A' || p[i] > 'Z') &&
+            !(p[i] >= 0x80 && mbws_fault_on(MBWS_FAULT_TXT_UPPER_NON_ASCII_UNKNOWN)))
             return 0;
     return 1;
 }

@@ -125,10 +125,14 @@ static void on_message(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc
         return;
     }
     if (seq > s->in_last_seq + 1 && !mbws_fault_on(MBWS_FAULT_SEQ_GAP_ACCEPTED)) {
+        if (mbws_fault_on(MBWS_FAULT_ERR_ACT_ON_OFFENDING))
+            deliver(c, f); /* ERR-1 broken: acted on before the ERROR */
         fail_on(c, f, MBWS_E_SEQUENCE, "gap in MESSAGE seq (SEQ-2)", enc, now);
         return;
     }
     if (seq > s->in_limit && !mbws_fault_on(MBWS_FAULT_FLOW_LIMIT_UNCHECKED)) {
+        if (mbws_fault_on(MBWS_FAULT_ERR_ACT_ON_OFFENDING))
+            deliver(c, f);
         fail_on(c, f, MBWS_E_CREDIT_EXCEEDED, "MESSAGE above the limit (FLOW-3)", enc, now);
         return;
     }
