@@ -5,6 +5,7 @@
 #include "engine_proc.h"
 #include "engine_steps.h"
 #include "engine_text.h"
+#include "mbws_limits.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -56,14 +57,14 @@ void eng_track(eng_exec *ex, int in, const mbws_frame *f)
     case MBWS_CONNECT:
     case MBWS_CONNECTED: {
         uint64_t base = mbws_frame_has(f, MBWS_F_LAST_SEQ) ? f->num[MBWS_F_LAST_SEQ] : 0;
-        uint64_t lim = base + f->num[MBWS_F_CREDIT];
         const eng_value *old = eng_vars_get(vs, "peer_limit");
         int resumed = f->type == MBWS_CONNECTED ? mbws_frame_has(f, MBWS_F_RESUMED) &&
                                                       f->num[MBWS_F_RESUMED] == 1
                                                 : mbws_frame_has(f, MBWS_F_SESSION);
-        if (resumed && old && old->type == EV_INT && old->n > lim)
-            lim = old->n; /* RES-5 */
-        eng_vars_set_int(vs, "peer_limit", lim);
+        uint64_t old_limit = old && old->type == EV_INT ? old->n : 0;
+        /* FLOW-1, RES-5: the core's arithmetic */
+        eng_vars_set_int(vs, "peer_limit",
+                         mbws_limit_on_connect(old_limit, resumed, base, f->num[MBWS_F_CREDIT]));
         eng_vars_set_int(vs, "peer_credit", f->num[MBWS_F_CREDIT]);
         eng_vars_set_int(vs, "peer_max_frame", f->num[MBWS_F_MAX_FRAME]);
         if (mbws_frame_has(f, MBWS_F_SESSION))
@@ -93,7 +94,7 @@ void eng_track(eng_exec *ex, int in, const mbws_frame *f)
         /* FLOW-3: it accepted (ACK-1) a MESSAGE above the limit it had granted */
         const eng_value *l = eng_vars_get(vs, "peer_limit");
         const eng_value *o = eng_vars_get(vs, "peer_acked_over_limit");
-        if (l && l->type == EV_INT && f->num[MBWS_F_SEQ] > l->n &&
+        if (l && l->type == EV_INT && mbws_seq_over_limit(f->num[MBWS_F_SEQ], l->n) &&
             (!o || o->type != EV_INT || o->n < f->num[MBWS_F_SEQ]))
             eng_vars_set_int(vs, "peer_acked_over_limit", f->num[MBWS_F_SEQ]);
         break;

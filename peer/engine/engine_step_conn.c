@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine_exec.h"
+#include "mbws_handshake.h"
 
 static const char *conn_name(const cJSON *value)
 {
@@ -176,18 +177,6 @@ enum eng_status eng_step_connect(eng_exec *ex, const cJSON *step, const cJSON *v
     return ok ? ST_OK : ST_FAIL;
 }
 
-struct offer_check {
-    const char *want;
-    int found;
-};
-
-static void find_offer(const char *item, size_t len, void *arg)
-{
-    struct offer_check *oc = arg;
-    if (strlen(oc->want) == len && !memcmp(item, oc->want, len))
-        oc->found = 1;
-}
-
 enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *value)
 {
     if (ex->t->role != ENG_TEST_CLIENT || ex->listen_fd < 0)
@@ -254,12 +243,11 @@ enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *va
             return ST_FAIL;
     } else {
         /* WS-1: the client offers the subprotocol it was told to use */
-        struct offer_check oc = {eng_sp_name(ex->job.sp), 0};
-        ws_token_list(c->ws.offered, find_offer, &oc);
-        snprintf(ex->expected, sizeof ex->expected, "an offer including %s (WS-1)", oc.want);
+        const char *want = eng_sp_name(ex->job.sp);
+        snprintf(ex->expected, sizeof ex->expected, "an offer including %s (WS-1)", want);
         snprintf(ex->received, sizeof ex->received, "the client offers %s",
                  c->ws.offered_present ? c->ws.offered : "no subprotocol");
-        if (!oc.found)
+        if (!mbws_token_listed(c->ws.offered, want))
             return ST_FAIL;
     }
     const cJSON *refuse = cJSON_GetObjectItemCaseSensitive(step, "refuse");

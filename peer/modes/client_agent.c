@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conn_glue.h"
+#include "mbws_handshake.h"
 #include "mbws_fault.h"
 
 struct cl_agent {
@@ -28,7 +29,6 @@ struct cl_agent {
     int ws3;            /* WS-3 violation seen on this connection */
     int connected_once;
     int resumes;
-    uint64_t resume_until; /* give up resuming after this (session expiry) */
     enum mbws_end_reason end_reason;
     int ended;
     int error_seen;
@@ -141,7 +141,7 @@ static void set_read_hold(cl_agent *a, int on)
 {
     a->read_hold = on;
     if (on)
-        tp_timer_in(&a->read_hold_end, CL_READ_HOLD_MAX_MS);
+        tp_timer_in(&a->read_hold_end, MBWS_WINDOW_HOLD_MAX_MS);
     else
         tp_timer_cancel(&a->read_hold_end);
     if (a->mc)
@@ -203,27 +203,13 @@ static void reconnect_fire(tp_timer *tm)
         finish(a, CL_CONNECT_FAILED);
 }
 
-/* WS-3: the response must name one of the subprotocols we offered. */
-static int offered(const cl_agent *a, const char *sp)
-{
-    size_t n = strlen(sp);
-    const char *p = a->cfg.subprotocols;
-    while (n && p && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t m = strcspn(p, ", ");
-        if (m == n && !memcmp(p, sp, n))
-            return 1;
-        p += m;
-    }
-    return 0;
-}
-
 static void ev_open(tp_conn *c)
 {
     cl_agent *a = tp_conn_user(c);
     const char *sp = tp_conn_subprotocol(c);
-    if (!offered(a, sp) && !(!*sp && mbws_fault_on(MBWS_FAULT_WS_IGNORE_MISSING_SP))) {
+    /* WS-3: the response must name one of the subprotocols we offered */
+    if (!mbws_token_listed(a->cfg.subprotocols, sp) &&
+        !(!*sp && mbws_fault_on(MBWS_FAULT_WS_IGNORE_MISSING_SP))) {
         fprintf(stderr, "%s: handshake response names %s%s%s: closing with 1002 (WS-3)\n",
                 a->cfg.label ? a->cfg.label : "client", *sp ? "subprotocol \"" : "no subprotocol",
                 sp, *sp ? "\", which we did not offer" : "");
@@ -317,11 +303,7 @@ static void ev_closed(tp_conn *c, int opened, int peer_code)
     }
     if (st == MBWS_SS_DETACHED) {
         /* RES-8: resume within session-expiry; first try soon (ECHO-2). */
-        mbws_session_info si;
-        mbws_session_get_info(a->s, &si);
-        if (!a->resume_until)
-            a->resume_until = now + (si.expiry_s ? si.expiry_s : 1) * 1000;
-        if (now >= a->resume_until) {
+        if (!mbws_session_may_resume(a->s, now)) {
             alog(a, "could not resume before the session expired%s%.0lld", "", 0);
             finish(a, CL_CONNECT_FAILED);
             return;
@@ -333,7 +315,6 @@ static void ev_closed(tp_conn *c, int opened, int peer_code)
         finish(a, CL_CONNECT_FAILED);
         return;
     }
-    a->resume_until = 0;
     if (a->ended || st == MBWS_SS_ENDED) {
         switch (a->end_reason) {
         case MBWS_END_DISCONNECT:

@@ -13,8 +13,6 @@
 
 typedef struct cl_agent cl_agent;
 
-#define CL_READ_HOLD_MAX_MS 500 /* FLOW-5 leaves 1000 ms */
-
 typedef struct cl_config {
     const char *url;
     const char *subprotocols; /* offered, comma-separated (WS-1) */
@@ -28,7 +26,7 @@ typedef struct cl_config {
     int quiet;                /* no connection-event lines */
     /* Raise the limit (FLOW) only once everything that has arrived is read:
      * no FLOW between the frames of one TCP read, held at most
-     * CL_READ_HOLD_MAX_MS (FLOW-5). The echo client uses it so that a burst
+     * MBWS_WINDOW_HOLD_MAX_MS (the core's bound, FLOW-5). The echo client uses it so that a burst
      * above its limit is judged against the limit it had (FLOW-3, C-FLOW-003). */
     int flow_after_read;
 } cl_config;

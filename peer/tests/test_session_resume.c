@@ -304,6 +304,9 @@ static void test_expiry(void)
     mbws_session *bs = broker_session();
     CHECK_EQ("RES-2", mbws_session_expired(bs, 1000 + 9999), 0);
     CHECK_EQ("RES-2", mbws_session_expired(bs, 1000 + 10000), 1);
+    /* the client side: it resumes until the expiry it learnt (RES-8) */
+    CHECK_EQ("RES-8", mbws_session_may_resume(cs, 1000 + 9999), 1);
+    CHECK_EQ("RES-8", mbws_session_may_resume(cs, 1000 + 10000), 0);
     /* Expired: the application ends it, takes the deliveries back, and
      * a resume with the token is refused (RES-6). */
     mbws_session_end(bs);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mbws_fault.h"
+#include "mbws_handshake.h"
 #include "transport_loop.h"
 #include "transport_timer.h"
 
@@ -42,6 +43,7 @@ struct tp_ctx {
     int port;
     int tls;
     struct lws_protocols protocols[TP_MAX_PROTOCOLS + 3];
+    const char *served[TP_MAX_PROTOCOLS + 1]; /* the subprotocols we serve, NULL-terminated */
     unsigned long next_id;
     size_t rx_chunk;
     int destroying;
@@ -126,37 +128,31 @@ static void defer_fire(tp_timer *tm)
     conn_gone(tm->user);
 }
 
-/* WS-2: the first subprotocol the client offers that we support (the last
- * with `last`: the broker-select-last-subprotocol fault); NULL when none.
- * Names compare case-sensitively (WS-1). */
+/* broker-select-last-subprotocol fault: the last supported item of the offer. */
+struct last_pick {
+    const char *const *served;
+    const char *found;
+};
+
+static int last_supported(const char *item, size_t len, void *arg)
+{
+    struct last_pick *p = arg;
+    const char *name = mbws_supported_name(item, len, p->served);
+    if (name)
+        p->found = name;
+    return 0;
+}
+
+/* WS-2 (mbws_select_subprotocol): the first subprotocol the client offers
+ * that we serve; the last with `last` (the broker-select-last-subprotocol
+ * fault); NULL when none. */
 static const char *pick_subprotocol(tp_ctx *t, const char *offer, int last)
 {
-    const char *found = NULL;
-    char tok[128];
-    const char *p = offer;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        size_t n = 0;
-        while (p[n] && p[n] != ',')
-            n++;
-        size_t m = n;
-        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
-            m--;
-        if (m && m < sizeof tok) {
-            memcpy(tok, p, m);
-            tok[m] = 0;
-            for (int i = 1; t->protocols[i].name; i++)
-                if (strcmp(t->protocols[i].name, TP_CLIENT_PROTOCOL) &&
-                    !strcmp(t->protocols[i].name, tok)) {
-                    found = t->protocols[i].name;
-                    if (!last)
-                        return found;
-                }
-        }
-        p += n;
-    }
-    return found;
+    if (!last)
+        return mbws_select_subprotocol(offer, t->served);
+    struct last_pick p = {t->served, NULL};
+    mbws_token_list(offer, last_supported, &p);
+    return p.found;
 }
 
 /* The client's Sec-WebSocket-Protocol header, "" when it sent none. */
@@ -461,9 +457,11 @@ tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
      * subprotocols we serve; then our local binding for clients. */
     size_t np = 0;
     t->protocols[np++] = (struct lws_protocols){"http", tp_callback, 0, 0, 0, NULL, 0};
-    for (size_t i = 0; o->subprotocols && o->subprotocols[i] && np < TP_MAX_PROTOCOLS; i++)
+    for (size_t i = 0; o->subprotocols && o->subprotocols[i] && np < TP_MAX_PROTOCOLS; i++) {
+        t->served[np - 1] = o->subprotocols[i];
         t->protocols[np++] =
             (struct lws_protocols){o->subprotocols[i], tp_callback, 0, t->rx_chunk, 0, NULL, 0};
+    }
     t->protocols[np++] =
         (struct lws_protocols){TP_CLIENT_PROTOCOL, tp_callback, 0, t->rx_chunk, 0, NULL, 0};
 

@@ -161,25 +161,3 @@ int ws_http_header(const char *head, size_t len, const char *name, char *out, si
         out[o < cap ? o : cap - 1] = 0;
     return found ? (int)o : -1;
 }
-
-int ws_token_list(const char *list, void (*fn)(const char *item, size_t len, void *arg), void *arg)
-{
-    int n = 0;
-    const char *p = list;
-    while (*p) {
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        const char *s = p, *t = e;
-        while (s < t && (*s == ' ' || *s == '\t'))
-            s++;
-        while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-            t--;
-        if (t > s) {
-            fn(s, (size_t)(t - s), arg);
-            n++;
-        }
-        p = *e ? e + 1 : e;
-    }
-    return n;
-}

@@ -26,8 +26,4 @@ int ws_http_status(const char *head, size_t len);
  * at most cap-1 characters and a NUL (out is "" when absent). */
 int ws_http_header(const char *head, size_t len, const char *name, char *out, size_t cap);
 
-/* Splits a comma-separated token list (as in Sec-WebSocket-Protocol):
- * calls fn for each trimmed, non-empty item. Returns the count. */
-int ws_token_list(const char *list, void (*fn)(const char *item, size_t len, void *arg), void *arg);
-
 #endif

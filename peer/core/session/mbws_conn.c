@@ -137,7 +137,8 @@ void conn_detach_session(mbws_conn *c, uint64_t now)
     s->state = MBWS_SS_DETACHED;
     if (s->conn == c)
         s->conn = NULL;
-    s->expires_at = now + s->expiry_s * 1000u;
+    /* RES-2, RES-8; a client that learnt no session-expiry still tries 1 s */
+    s->expires_at = now + (s->expiry_s ? s->expiry_s : 1) * 1000u;
     mbws_action *a = conn_push(c, MBWS_ACT_DETACHED, 0, NULL);
     if (a)
         a->expires_at = s->expires_at;

@@ -267,8 +267,13 @@ int mbws_conn_accept(mbws_conn *c, uint64_t seq, uint64_t now);
 /* Send FLOW limit (must not be lower than the current one, FLOW-2). */
 int mbws_conn_grant(mbws_conn *c, uint64_t limit, uint64_t now);
 /* Broker: hold the window (1) while a queue this session published to is
- * at its bound (FLOW-5 exception, BRK-6); release (0) grants again. */
+ * at its bound (FLOW-5 exception, BRK-6); release (0) grants again. A
+ * transport may also hold it for its own reasons (e.g. no FLOW until what
+ * has arrived is read), for at most MBWS_WINDOW_HOLD_MAX_MS. */
 int mbws_conn_hold_window(mbws_conn *c, int held, uint64_t now);
+/* FLOW-5 gives a receiver 1000 ms after an ACK to grant beyond it; a hold
+ * that is not BRK-6's ends within half that, leaving the rest to the loop. */
+#define MBWS_WINDOW_HOLD_MAX_MS 500
 
 enum mbws_conn_state mbws_conn_state(const mbws_conn *c);
 mbws_session *mbws_conn_session(const mbws_conn *c);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_limits.h"
 #include "mbws_fault.h"
 
 static uint64_t max64(uint64_t a, uint64_t b)
@@ -37,12 +38,10 @@ static void resume_counters(mbws_conn *c, uint64_t peer_last_seq, uint64_t peer_
     s->out_wire = s->out_acked; /* everything above is resent */
     if (mbws_fault_on(MBWS_FAULT_RES_NO_RESEND))
         s->out_wire = s->out_sent_max;
-    s->out_limit = max64(s->out_limit, peer_last_seq + peer_credit);
-    s->in_limit = max64(s->in_limit, s->in_last_seq + c->cfg.credit);
-    if (mbws_fault_on(MBWS_FAULT_RES_LIMIT_RESET)) { /* the old limits forgotten */
-        s->out_limit = peer_last_seq + peer_credit;
-        s->in_limit = s->in_last_seq + c->cfg.credit;
-    }
+    /* the res-limit-reset fault forgets the old limits */
+    int res5 = !mbws_fault_on(MBWS_FAULT_RES_LIMIT_RESET);
+    s->out_limit = mbws_limit_on_connect(s->out_limit, res5, peer_last_seq, peer_credit);
+    s->in_limit = mbws_limit_on_connect(s->in_limit, res5, s->in_last_seq, c->cfg.credit);
     s->in_acked = max64(s->in_acked, s->in_last_seq); /* our last-seq acknowledged them */
 }
 
@@ -81,7 +80,8 @@ void conn_send_connect(mbws_conn *c, uint64_t now)
     if (mbws_fault_on(MBWS_FAULT_CLIENT_SEND_BEFORE_CONNECTED)) { /* a FLOW that changes nothing */
         mbws_frame fl;
         mbws_frame_init(&fl, MBWS_FLOW);
-        mbws_frame_set_int(&fl, MBWS_F_LIMIT, max64(s->in_limit, s->in_last_seq + c->cfg.credit));
+        mbws_frame_set_int(&fl, MBWS_F_LIMIT,
+                           mbws_limit_on_connect(s->in_limit, 1, s->in_last_seq, c->cfg.credit));
         conn_send_frame(c, &fl);
     }
     c->state = MBWS_CS_AWAIT_CONNECTED;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_limits.h"
 #include "mbws_fault.h"
 
 /* States in which every frame is dropped unread. */
@@ -130,7 +131,7 @@ static void on_message(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc
         fail_on(c, f, MBWS_E_SEQUENCE, "gap in MESSAGE seq (SEQ-2)", enc, now);
         return;
     }
-    if (seq > s->in_limit && !mbws_fault_on(MBWS_FAULT_FLOW_LIMIT_UNCHECKED)) {
+    if (mbws_seq_over_limit(seq, s->in_limit) && !mbws_fault_on(MBWS_FAULT_FLOW_LIMIT_UNCHECKED)) {
         if (mbws_fault_on(MBWS_FAULT_ERR_ACT_ON_OFFENDING))
             deliver(c, f);
         fail_on(c, f, MBWS_E_CREDIT_EXCEEDED, "MESSAGE above the limit (FLOW-3)", enc, now);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mbws_conn_internal.h"
+#include "mbws_limits.h"
 #include "mbws_fault.h"
 
 static int frame_allowed(const mbws_conn *c)
@@ -168,7 +169,7 @@ void conn_keep_window(mbws_conn *c, uint64_t now)
     if (c->s == NULL || c->state != MBWS_CS_OPEN || c->s->window_held ||
         mbws_fault_on(MBWS_FAULT_FLOW_WINDOW_FROZEN))
         return;
-    uint64_t target = c->s->in_acked + c->window;
+    uint64_t target = mbws_limit_add(c->s->in_acked, c->window);
     if (c->s->in_acked > 0 || c->cfg.credit > 0)
         if (target > c->s->in_limit)
             send_flow(c, target);

@@ -62,6 +62,11 @@ int mbws_session_expired(const mbws_session *s, uint64_t now)
     return s->state == MBWS_SS_DETACHED && now >= s->expires_at;
 }
 
+int mbws_session_may_resume(const mbws_session *s, uint64_t now)
+{
+    return s->state == MBWS_SS_DETACHED && now < s->expires_at;
+}
+
 uint64_t mbws_session_expires_at(const mbws_session *s)
 {
     return s->state == MBWS_SS_DETACHED ? s->expires_at : NO_DEADLINE;

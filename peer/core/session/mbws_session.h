@@ -34,6 +34,11 @@ const char *mbws_session_token(const mbws_session *s, size_t *len);
  * unacknowledged messages and frees it. */
 int mbws_session_expired(const mbws_session *s, uint64_t now);
 uint64_t mbws_session_expires_at(const mbws_session *s);
+/* RES-8: a client whose connection was lost abnormally (its session is
+ * detached) resumes within session-expiry (at least 1 s) of that loss:
+ * 1 while a resume attempt is still worth making at now, 0 once the
+ * session expired or when it is not detached. */
+int mbws_session_may_resume(const mbws_session *s, uint64_t now);
 /* Marks a detached session ended (expiry). No-op if attached. */
 void mbws_session_end(mbws_session *s);
 /* Takes the oldest outgoing message not acknowledged (sent or waiting to
