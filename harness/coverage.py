@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mbws_harness.cases import CaseError, load_cases, load_requirements  # noqa: E402
+# Run as a script, Python puts this file's directory (harness/) first on
+# sys.path, so the package beside it imports as is (docs/architecture.md).
+from mbws_harness.cases import CaseError, load_cases, load_requirements
 
 ROOT = Path(__file__).resolve().parent.parent
 

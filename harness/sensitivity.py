@@ -20,7 +20,6 @@ a fault is uncaught, has no case, or its run erred; 2 bad usage or setup
 import argparse
 import datetime
 import json
-import math
 import os
 import shlex
 import signal
@@ -32,13 +31,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+# Run as a script, Python puts this file's directory (harness/) first on
+# sys.path, so the package beside it imports as is (docs/architecture.md).
+from mbws_harness import SUBPROTOCOLS
+from mbws_harness import engine
+from mbws_harness.cases import CaseError, load_cases
+from mbws_harness.targets import BundledBroker, TargetError
+from mbws_harness.targets import find_peer as targets_find_peer
+
 HARNESS = Path(__file__).resolve().parent
 ROOT = HARNESS.parent
-sys.path.insert(0, str(HARNESS))
-from mbws_harness import SUBPROTOCOLS  # noqa: E402
-from mbws_harness.cases import CaseError, load_cases  # noqa: E402
-from mbws_harness.targets import BundledBroker, TargetError  # noqa: E402
-from mbws_harness.targets import find_peer as targets_find_peer  # noqa: E402
 
 ROLES = ("broker", "client")
 
@@ -232,8 +234,9 @@ def render_markdown(rows, mode, peer_version=""):
 # -- running ------------------------------------------------------------------------
 
 class Runner:
-    """Runs (fault, role) jobs; every process it starts is tracked by PID so an
-    interrupt or a timeout stops them all."""
+    """Runs (fault, role) jobs through the harness's engine runner
+    (mbws_harness.engine.run_engine, one timeout policy); the brokers it
+    starts are tracked so an interrupt stops them all."""
 
     def __init__(self, peer, run_dir, jobs, case_timeout_ms, job_timeout_s=None, log=print):
         self.peer = Path(peer)
@@ -244,59 +247,37 @@ class Runner:
         self.log = log
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._engines = set()
         self._brokers = set()
 
-    def _track(self, kind, obj, add):
-        group = self._engines if kind == "engine" else self._brokers
+    def _track_broker(self, broker, add):
         with self._lock:
             if add:
-                group.add(obj)
+                self._brokers.add(broker)
             else:
-                group.discard(obj)
+                self._brokers.discard(broker)
 
     def abort(self):
         """Stop every engine (process group: it and the clients it started)
         and every broker we started."""
         self.stopping.set()
+        engine.stop_all()
         with self._lock:
-            engines, brokers = list(self._engines), list(self._brokers)
-        for proc in engines:
-            _kill_group(proc)
+            brokers = list(self._brokers)
         for b in brokers:
             b.stop(grace=3.0)
 
-    def _timeout(self, executions):
-        if self.job_timeout_s:
-            return self.job_timeout_s
-        waves = math.ceil(max(1, executions) / self.jobs)
-        return waves * self.case_timeout_ms / 1000.0 * 1.5 + 30
-
-    def _engine(self, argv, tag, timeout_s):
-        """Run the engine; (exit status, stderr tail, error text or None)."""
+    def _engine(self, argv, tag, executions):
+        """Run the engine; its error text, or None."""
+        if self.stopping.is_set():
+            return "interrupted"
         err_path = self.run_dir / f"{tag}.stderr.log"
-        with open(err_path, "w", encoding="utf-8", errors="replace") as err:
-            if self.stopping.is_set():
-                return None, "", "interrupted"
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                    start_new_session=True)
-            self._track("engine", proc, True)
-            try:
-                proc.wait(timeout_s)
-                error = None
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                proc.wait(10)
-                error = f"the engine did not finish within {timeout_s:.0f} s (killed)"
-            finally:
-                self._track("engine", proc, False)
-        tail = "".join(err_path.read_text(errors="replace").splitlines(True)[-8:])
-        if error is None and proc.returncode not in (0, 1):
-            error = (f"the engine exited with status {proc.returncode}"
-                     + (" (bad usage or invalid case file)" if proc.returncode == 2 else ""))
-        if error:
-            error += f"; see {err_path}" + (f"; last output: {tail.strip()[-400:]}" if tail else "")
-        return proc.returncode, tail, error
+        timeout_s = self.job_timeout_s or engine.overall_timeout_s(
+            executions, self.jobs, self.case_timeout_ms)
+        r = engine.run_engine(argv, err_path, timeout_s, tail_lines=8)
+        if not r.error:
+            return None
+        tail = "\n".join(r.stderr_tail).strip()
+        return r.error + f"; see {err_path}" + (f"; last output: {tail[-400:]}" if tail else "")
 
     def run(self, fault, role, cases, citing_ids):
         tag = f"{fault.name}-{role}"
@@ -313,17 +294,14 @@ class Runner:
                 if role == "broker":
                     broker = BundledBroker([str(self.peer)], self.run_dir / f"{tag}.broker.log",
                                            extra_args=["--fault", fault.name])
-                    self._track("broker", broker, True)
+                    self._track_broker(broker, True)
                     target = ["--target", broker.start()]
                 else:
                     cmd = f"{shlex.quote(str(self.peer))} echo --fault {shlex.quote(fault.name)}"
                     target = ["--listen", "127.0.0.1:0", "--client-cmd", cmd]
-                argv = [str(self.peer), "run"]
-                for c in cases:
-                    argv += ["--case", c.path]
-                argv += target + ["--jobs", str(self.jobs), "--case-timeout",
-                                  str(self.case_timeout_ms), "--json", str(out)]
-                _, _, error = self._engine(argv, tag, self._timeout(executions))
+                argv = engine.engine_argv([str(self.peer)], [c.path for c in cases], target,
+                                          self.jobs, self.case_timeout_ms, out)
+                error = self._engine(argv, tag, executions)
                 if out.is_file():
                     try:
                         results = json.loads(out.read_text(encoding="utf-8")).get("results") or []
@@ -338,19 +316,12 @@ class Runner:
         finally:
             if broker is not None:
                 broker_exit = broker.stop(grace=5.0)
-                self._track("broker", broker, False)
+                self._track_broker(broker, False)
         row = classify(fault, role, citing_ids, [r for r in results if r], error, len(cases))
         row["duration_s"] = round(time.monotonic() - t0, 2)
         if broker_exit is not None and broker_exit < 0:
             row["broker_exit"] = broker_exit  # the faulty broker died of a signal
         return row
-
-
-def _kill_group(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run_all(runner, work, parallel, progress):

@@ -129,71 +129,120 @@ class Progress:
             self.write("\r" + self.status() + "\n")
 
 
-def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms, strict=False):
+def engine_argv(peer_prefix, case_paths, target_args, jobs, case_timeout_ms, json_out,
+                subprotocols=(), encodings=(), strict=False):
+    """`mbws-peer run` for these cases against target_args (["--target", URL]
+    or ["--listen", HOST:PORT, "--client-cmd", CMD]), docs/engine-interface.md."""
     argv = list(peer_prefix) + ["run"]
-    for case in inv.cases:
-        argv += ["--case", case.path]
-    if inv.role == "broker":
-        argv += ["--target", broker_url]
-    else:
-        argv += ["--listen", "127.0.0.1:0", "--client-cmd", client_cmd]
-    for s in inv.subprotocols or ():
+    for path in case_paths:
+        argv += ["--case", str(path)]
+    argv += list(target_args)
+    for s in subprotocols or ():
         argv += ["--subprotocol", s]
-    for e in inv.encodings or ():
+    for e in encodings or ():
         argv += ["--encoding", e]
-    argv += ["--jobs", str(inv.jobs), "--case-timeout", str(case_timeout_ms),
-             "--json", str(json_out)]
+    argv += ["--jobs", str(jobs), "--case-timeout", str(case_timeout_ms), "--json", str(json_out)]
     if strict:
         argv.append("--strict")
     return argv
+
+
+def overall_timeout_s(executions, jobs, case_timeout_ms):
+    """The one timeout policy for an engine invocation: each wave of `jobs`
+    executions may take its case timeout, with half again as slack, plus a
+    minute for starting up and writing the result file. Past it the engine
+    and every client it started are killed."""
+    waves = math.ceil(max(1, executions) / max(1, jobs))
+    return waves * case_timeout_ms / 1000.0 * 1.5 + 60
+
+
+def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms, strict=False):
+    target = (["--target", broker_url] if inv.role == "broker"
+              else ["--listen", "127.0.0.1:0", "--client-cmd", client_cmd])
+    return engine_argv(peer_prefix, [c.path for c in inv.cases], target, inv.jobs,
+                       case_timeout_ms, json_out, inv.subprotocols, inv.encodings, strict)
 
 
 _RUNNING = set()  # engine processes alive, killed (by process group) on interrupt
 _RUNNING_LOCK = threading.Lock()
 
 
-def run_invocation(inv, argv, out_dir, progress, overall_timeout_s):
-    """Run one engine invocation; stderr lines feed the progress display."""
-    out_dir = Path(out_dir)
-    inv.argv = argv
+class EngineRun:
+    """How one engine invocation ended: exit status (None: it did not
+    start, negative: killed by that signal), error text ("" when the exit
+    status is 0 or 1 as the contract says), duration, last stderr lines."""
+
+    def __init__(self):
+        self.exit = None
+        self.error = ""
+        self.duration_s = 0.0
+        self.stderr_tail = []
+
+
+def run_engine(argv, log_path, timeout_s, on_line=None, tail_lines=20):
+    """The one engine runner: starts argv in its own process group (the
+    engine and the clients under test it starts), copies its stdout and
+    stderr to log_path, hands each stderr line to on_line, and kills the
+    group after timeout_s. stop_all() kills every engine still running."""
+    result = EngineRun()
     t0 = time.monotonic()
-    err_log = open(out_dir / f"{inv.id}.stderr.log", "w", encoding="utf-8", errors="replace")
+    log = open(log_path, "w", encoding="utf-8", errors="replace")
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err_log,
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.PIPE, text=True, errors="replace",
                                 start_new_session=True)
     except OSError as exc:
-        err_log.close()
-        inv.exit, inv.error = None, f"cannot start the engine: {exc}"
-        return
+        log.close()
+        result.error = f"cannot start the engine: {exc}"
+        return result
     with _RUNNING_LOCK:
         _RUNNING.add(proc)
-    timer = threading.Timer(overall_timeout_s, _kill_group, (proc,))
+    timed_out = threading.Event()
+    timer = threading.Timer(timeout_s, lambda: (timed_out.set(), _kill_group(proc)))
     timer.start()
     tail = []
     try:
         for line in proc.stderr:
-            err_log.write(line)
+            log.write(line)
             tail.append(line.rstrip("\n"))
-            del tail[:-20]
-            progress.line(inv, line)
+            del tail[:-tail_lines]
+            if on_line:
+                on_line(line)
         proc.wait()
     finally:
         timer.cancel()
-        err_log.close()
+        log.close()
         with _RUNNING_LOCK:
             _RUNNING.discard(proc)
-    inv.duration_s = time.monotonic() - t0
-    inv.exit = proc.returncode
-    inv.stderr_tail = tail
-    if proc.returncode is not None and proc.returncode < 0:
-        inv.error = (f"the engine was killed by signal {-proc.returncode}"
-                     + (f" after the overall timeout of {overall_timeout_s:.0f} s"
-                        if inv.duration_s >= overall_timeout_s - 1 else ""))
+    result.duration_s = time.monotonic() - t0
+    result.exit = proc.returncode
+    result.stderr_tail = tail
+    if timed_out.is_set():
+        result.error = f"the engine did not finish within {timeout_s:.0f} s (killed)"
+    elif proc.returncode < 0:
+        result.error = f"the engine was killed by signal {-proc.returncode}"
     elif proc.returncode == 2:
-        inv.error = "the engine refused the invocation (exit 2: bad usage or invalid case file)"
+        result.error = "the engine refused the invocation (exit 2: bad usage or invalid case file)"
     elif proc.returncode not in (0, 1):
-        inv.error = f"the engine exited with unexpected status {proc.returncode}"
+        result.error = f"the engine exited with unexpected status {proc.returncode}"
+    return result
+
+
+def stop_all():
+    """Kills every engine run_engine() started that is still running."""
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING)
+    for proc in procs:
+        _kill_group(proc)
+
+
+def run_invocation(inv, argv, out_dir, progress, timeout_s):
+    """Run one engine invocation; stderr lines feed the progress display."""
+    inv.argv = argv
+    r = run_engine(argv, Path(out_dir) / f"{inv.id}.stderr.log", timeout_s,
+                   lambda line: progress.line(inv, line))
+    inv.exit, inv.error, inv.duration_s, inv.stderr_tail = \
+        r.exit, r.error, r.duration_s, r.stderr_tail
 
 
 def _kill_group(proc):
@@ -214,8 +263,7 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
         client_cmd = inv.target.client_cmd
         if inv.role == "client" and inv.target.bundled_client and client_prefix:
             client_cmd = " ".join(shlex.quote(a) for a in client_prefix) + " " + client_cmd
-        waves = math.ceil(inv.executions / inv.jobs)
-        overall = waves * case_timeout_ms / 1000.0 * 1.5 + 60
+        overall = overall_timeout_s(inv.executions, inv.jobs, case_timeout_ms)
         argv = _argv(inv, peer_prefix, broker_urls.get(inv.target.name), client_cmd,
                      out_dir / f"{inv.id}.json", case_timeout_ms, strict)
         th = threading.Thread(target=run_invocation, args=(inv, argv, out_dir, progress, overall))
@@ -225,9 +273,7 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
         for th in threads:
             th.join()
     except BaseException:  # Ctrl-C: stop the engines we started, then give up
-        with _RUNNING_LOCK:
-            for proc in list(_RUNNING):
-                _kill_group(proc)
+        stop_all()
         for th in threads:
             th.join(10)
         raise

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import harness_support  # noqa: F401  harness/ first on sys.path, as when the script runs
+
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE.parent / "sensitivity.py"
 _spec = importlib.util.spec_from_file_location("sensitivity", SCRIPT)

@@ -2,6 +2,8 @@
 import importlib.util
 from pathlib import Path
 
+import harness_support  # noqa: F401  harness/ first on sys.path, as when the script runs
+
 _spec = importlib.util.spec_from_file_location(
     "repeat_check", Path(__file__).resolve().parent.parent / "repeat_check.py")
 rc = importlib.util.module_from_spec(_spec)
