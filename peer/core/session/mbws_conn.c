@@ -78,7 +78,7 @@ mbws_action *conn_push(mbws_conn *c, enum mbws_action_kind kind, size_t bufsize,
     if (c->qhead == c->qlen)
         c->qhead = c->qlen = 0;
     if (c->qlen == c->qcap) {
-        size_t cap = c->qcap ? c->qcap * 2 : 16;
+        size_t cap = c->qcap ? c->qcap * 2 : 4; /* small: an idle session holds it */
         struct act_item *n = realloc(c->q, cap * sizeof(*n));
         if (n == NULL)
             return NULL;
