@@ -8,7 +8,7 @@ set -euo pipefail
 
 runtime=(
   build-essential cmake pkg-config
-  libwebsockets-dev libcjson-dev
+  libwebsockets-dev libcjson-dev libssl-dev openssl
   libuv1-dev libev-dev libwebsockets-evlib-uv libwebsockets-evlib-ev
   python3 python3-pytest python3-pytest-xdist python3-jsonschema python3-jinja2
 )

@@ -32,11 +32,14 @@ static void usage(FILE *out)
             "                     [--encoding binary|text]... [--jobs N] [--case-timeout MS]\n"
             "                     [--json OUT] [--strict] [--verbose] [--max-wire-entries N]\n"
             "                     [--max-buffered OCTETS] [--max-events N] [--max-frames N]\n"
-            "                     [--max-client-output OCTETS]\n\n"
+            "                     [--max-client-output OCTETS]\n"
+            "  wss:// target:      [--ca-file FILE | --insecure] [--client-cert FILE --client-key FILE]\n"
+            "  wss:// for a client: --cert FILE --key FILE [--ca-file FILE]\n\n"
             "Executes MBWS conformance cases (docs/case-format.md) against a broker or a client.\n\n"
             "  --case FILE|DIR     a case file, or a directory searched for *.json case files\n"
             "                      (schema.json and requirements.json are skipped); repeatable\n"
             "  --target URL        test a broker (B- cases): the engine connects to ws://HOST:PORT/PATH\n"
+            "                      or wss://HOST:PORT/PATH (TLS with SNI and host name check)\n"
             "  --listen HOST:PORT  test a client (C- cases): the engine listens (port 0: a free port\n"
             "                      per execution) and starts --client-cmd CMD through /bin/sh -c\n"
             "                      with MBWS_URL, MBWS_SUBPROTOCOL, MBWS_ENCODING, MBWS_IN, MBWS_OUT\n"
@@ -49,6 +52,13 @@ static void usage(FILE *out)
             "  --strict            a SHOULD or a project reading that does not hold (verdict warn)\n"
             "                      fails the execution instead\n"
             "  --verbose           print every execution's wire log to stderr\n"
+            "TLS (wss://):\n"
+            "  --ca-file FILE      wss:// target: trust this CA (PEM) instead of the system's;\n"
+            "                      with --listen: the CA the client gets as MBWS_CA_FILE\n"
+            "  --insecure          wss:// target: no certificate or host name check (reported)\n"
+            "  --client-cert FILE --client-key FILE  wss:// target: a client certificate (PEM)\n"
+            "  --cert FILE --key FILE  with --listen: serve wss:// with this certificate and key;\n"
+            "                      MBWS_URL is wss://, MBWS_CA_FILE is --ca-file or else FILE\n"
             "Bounds on what a target can make the engine hold (docs/engine-interface.md):\n"
             "  --max-wire-entries N   wire entries kept per execution: the first and last N/2\n"
             "                         (default 400)\n"
@@ -61,7 +71,8 @@ static void usage(FILE *out)
             "A connection beyond --max-buffered, --max-events or --max-frames is dropped by the\n"
             "engine as \"target flooded: N frames in M ms\".\n\n"
             "Exit status: 0 all passed, warned or skipped, 1 something failed or erred, 2 bad usage or an\n"
-            "invalid case file (then nothing runs). Only ws:// is supported; not wss://.\n");
+            "invalid case file (then nothing runs). A TLS handshake the target refuses makes\n"
+            "every execution an error with the reason (e.g. certificate not trusted).\n");
 }
 
 struct run {
@@ -74,6 +85,7 @@ struct run {
     cJSON **results;
     int verbose;
     size_t counts[ENG_NVERDICTS];
+    eng_target *t; /* its TLS context is freed with the rest */
 };
 
 static void add_path(struct run *r, const char *p)
@@ -133,15 +145,13 @@ static int collect(struct run *r, const char *dir)
 
 static int parse_url(const char *url, eng_target *t)
 {
-    if (!strncmp(url, "wss://", 6)) {
-        fprintf(stderr, "mbws-peer run: wss:// is not supported by the engine (ws:// only)\n");
+    t->tls = !strncmp(url, "wss://", 6);
+    if (!t->tls && strncmp(url, "ws://", 5)) {
+        fprintf(stderr, "mbws-peer run: --target wants ws://HOST:PORT/PATH or wss://..., not '%s'\n",
+                url);
         return -1;
     }
-    if (strncmp(url, "ws://", 5)) {
-        fprintf(stderr, "mbws-peer run: --target wants ws://HOST:PORT/PATH, not '%s'\n", url);
-        return -1;
-    }
-    const char *h = url + 5, *hend, *p;
+    const char *h = url + (t->tls ? 6 : 5), *hend, *p;
     if (*h == '[') {
         hend = strchr(h, ']');
         if (!hend)
@@ -153,7 +163,7 @@ static int parse_url(const char *url, eng_target *t)
         snprintf(t->host, sizeof t->host, "%.*s", (int)(hend - h), h);
         p = hend;
     }
-    t->port = 80;
+    t->port = t->tls ? 443 : 80;
     if (*p == ':') {
         t->port = atoi(p + 1);
         p += 1 + strspn(p + 1, "0123456789");
@@ -240,6 +250,8 @@ static void free_run(void *arg)
         free(r->paths[i]);
     for (size_t i = 0; r->results && i < r->njobs; i++)
         cJSON_Delete(r->results[i]);
+    if (r->t)
+        eng_tls_cleanup(r->t);
     free(r->cases);
     free(r->paths);
     free(r->jobs);
@@ -302,6 +314,12 @@ enum {
     O_MAX_FRAMES,
     O_MAX_CLIENT_OUTPUT,
     O_STRICT,
+    O_CA_FILE,
+    O_INSECURE,
+    O_CLIENT_CERT,
+    O_CLIENT_KEY,
+    O_CERT,
+    O_KEY,
 };
 
 static const struct option run_options[] = {
@@ -319,6 +337,12 @@ static const struct option run_options[] = {
     {"max-events", required_argument, NULL, O_MAX_EVENTS},
     {"max-frames", required_argument, NULL, O_MAX_FRAMES},
     {"max-client-output", required_argument, NULL, O_MAX_CLIENT_OUTPUT},
+    {"ca-file", required_argument, NULL, O_CA_FILE},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"client-cert", required_argument, NULL, O_CLIENT_CERT},
+    {"client-key", required_argument, NULL, O_CLIENT_KEY},
+    {"cert", required_argument, NULL, O_CERT},
+    {"key", required_argument, NULL, O_KEY},
     {"verbose", no_argument, NULL, 'v'},
     {"strict", no_argument, NULL, O_STRICT},
     {"help", no_argument, NULL, 'h'},
@@ -350,17 +374,23 @@ static int add_mask(const char *v, const char *what, const char *name0, const ch
     return 0;
 }
 
+/* The long name of an option of run_options. */
+static const char *opt_name(int opt)
+{
+    for (size_t i = 0; run_options[i].name; i++)
+        if (run_options[i].val == opt)
+            return run_options[i].name;
+    return "";
+}
+
 /* --max-*: a positive integer bound. */
 static int set_bound(eng_target *t, int opt, const char *v)
 {
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
     if (!*v || *end || n < 1 || n > (1ull << 40) || v[0] == '-') {
-        const char *name = "";
-        for (size_t i = 0; run_options[i].name; i++)
-            if (run_options[i].val == opt)
-                name = run_options[i].name;
-        fprintf(stderr, "mbws-peer run: --%s takes a positive integer, not '%s'\n", name, v);
+        fprintf(stderr, "mbws-peer run: --%s takes a positive integer, not '%s'\n",
+                opt_name(opt), v);
         return -1;
     }
     if (opt == O_MAX_WIRE_ENTRIES)
@@ -425,6 +455,15 @@ static int run_option(int opt, const char *v, struct run *r, struct run_args *a)
     case O_MAX_FRAMES:
     case O_MAX_CLIENT_OUTPUT:
         return set_bound(&a->t, opt, v);
+    case O_INSECURE:
+        a->t.tls_opts.insecure = 1;
+        return 0;
+    case O_CA_FILE:
+    case O_CLIENT_CERT:
+    case O_CLIENT_KEY:
+    case O_CERT:
+    case O_KEY:
+        return eng_tls_option(&a->t, opt_name(opt), v) ? 0 : -1;
     }
     return -1;
 }
@@ -465,6 +504,9 @@ static enum opt_parsed run_parse(int argc, char **argv, struct run *r, struct ru
         return OPT_BAD;
     }
     a->t.role = a->have_target ? ENG_TEST_BROKER : ENG_TEST_CLIENT;
+    r->t = &a->t;
+    if (eng_tls_setup(&a->t) < 0)
+        return OPT_BAD;
     if (a->have_listen && a->t.listen_port != 0 && a->njobs > 1) {
         fprintf(stderr, "mbws-peer run: a fixed --listen port serves one execution at a time; "
                         "running with --jobs 1 (use port 0 for concurrency)\n");
@@ -515,6 +557,7 @@ static int write_results(struct run *r, const eng_target *t, const char *path,
         snprintf(l, sizeof l, "%s:%d", t->listen_host, t->listen_port);
         cJSON_AddStringToObject(tg, "listen", l);
     }
+    eng_tls_target_json(t, tg, r->results, r->njobs);
     cJSON_AddStringToObject(doc, "started", started);
     cJSON_AddNumberToObject(doc, "duration_ms", (double)(long long)(dur * 10) / 10.0);
     cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
@@ -566,7 +609,8 @@ int cmd_run(int argc, char **argv)
     char started[32];
     iso_now(started, sizeof started);
     double t0 = ws_clock_ms();
-    eng_run_jobs(r.jobs, r.njobs, &a.t, a.njobs, r.results, progress, &r);
+    if (!eng_tls_refused(&a.t, r.jobs, r.njobs, r.results, progress, &r))
+        eng_run_jobs(r.jobs, r.njobs, &a.t, a.njobs, r.results, progress, &r);
     double dur = ws_clock_ms() - t0;
     fprintf(stderr,
             "mbws-peer run: %zu executions: %zu pass, %zu fail, %zu error, %zu skip, %zu warn "

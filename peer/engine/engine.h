@@ -57,6 +57,12 @@ typedef struct eng_target {
     size_t max_client_output; /* octets of the client's output kept */
     int strict;         /* --strict: a warning (SHOULD, project reading) fails */
     unsigned run_nonce; /* differs between runs: unique addresses */
+    /* wss:// (engine_tls.c): a wss:// target, or a listener with --cert/--key */
+    int tls;
+    ws_tls_opts tls_opts; /* the engine's side: --ca-file, --insecure, certificates */
+    const char *listen_cert, *listen_key; /* --cert/--key (client under test) */
+    ws_tls_ctx *tls_ctx;
+    char tls_version[32], tls_cipher[96], tls_subject[512]; /* what the target negotiated */
 } eng_target;
 
 /* One execution to run. */
@@ -144,6 +150,19 @@ extern struct eng_should_miss eng_should_last;
 extern int eng_match_strict;
 /* Human text of a matcher, for "expected". */
 void eng_matcher_text(const cJSON *m, char *out, size_t cap);
+
+/* engine_tls.c: wss:// options, context and report. */
+/* Takes a TLS option (its long name without "--", e.g. "ca-file") with its
+ * value: 1 when it was one, else 0. */
+int eng_tls_option(eng_target *t, const char *opt, const char *val);
+/* After the command line: checks the TLS options fit the role and makes
+ * the context. 0, or -1 with a message on stderr. */
+int eng_tls_setup(eng_target *t);
+void eng_tls_cleanup(eng_target *t);
+/* MBWS_CA_FILE for a client under test: --ca-file, else the certificate. */
+const char *eng_tls_client_ca(const eng_target *t);
+/* The target's TLS facts for the result file's "target" (nothing on ws://). */
+void eng_tls_target_json(const eng_target *t, cJSON *target, cJSON *const *results, size_t n);
 
 /* engine_steps.c: the kind of a step ("send", "expect", ...). */
 const char *eng_step_kind(const cJSON *step);

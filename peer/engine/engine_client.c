@@ -27,7 +27,7 @@ static void listen_for_client(eng_exec *ex, char *url, size_t urlcap)
     const char *h = strchr(host, ':') ? "[%s]" : "%s";
     char hb[300];
     snprintf(hb, sizeof hb, h, host);
-    snprintf(url, urlcap, "ws://%s:%d/", hb, ex->listen_port);
+    snprintf(url, urlcap, "%s://%s:%d/", ex->t->tls ? "wss" : "ws", hb, ex->listen_port);
     eng_vars_set_str(&ex->vars, "url", url, strlen(url));
 }
 
@@ -38,7 +38,7 @@ void eng_client_start(eng_exec *ex)
     if (ex->listen_fd < 0)
         return;
     const eng_value *in = eng_vars_get(&ex->vars, "in"), *out = eng_vars_get(&ex->vars, "out");
-    char e_url[512], e_sp[64], e_enc[32], e_in[160], e_out[160], e_da[48] = "";
+    char e_url[512], e_sp[64], e_enc[32], e_in[160], e_out[160], e_da[48] = "", e_ca[4200] = "";
     snprintf(e_url, sizeof e_url, "MBWS_URL=%s", url);
     snprintf(e_sp, sizeof e_sp, "MBWS_SUBPROTOCOL=%s", eng_sp_name(ex->job.sp));
     snprintf(e_enc, sizeof e_enc, "MBWS_ENCODING=%s", eng_enc_name(ex->job.enc));
@@ -46,7 +46,15 @@ void eng_client_start(eng_exec *ex)
     snprintf(e_out, sizeof e_out, "MBWS_OUT=%s", out->s);
     if (ex->job.c->disconnect_after > 0) /* ECHO-4 */
         snprintf(e_da, sizeof e_da, "MBWS_DISCONNECT_AFTER=%d", ex->job.c->disconnect_after);
-    char *env[] = {e_url, e_sp, e_enc, e_in, e_out, e_da[0] ? e_da : NULL, NULL};
+    /* MBWS_CA_FILE (an addition to section 12): the CA to verify wss:// with */
+    if (ex->t->tls)
+        snprintf(e_ca, sizeof e_ca, "MBWS_CA_FILE=%s", eng_tls_client_ca(ex->t));
+    char *env[8] = {e_url, e_sp, e_enc, e_in, e_out}; /* NULL-terminated */
+    size_t ne = 5;
+    if (e_da[0])
+        env[ne++] = e_da;
+    if (e_ca[0])
+        env[ne++] = e_ca;
     int p[2];
     if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
         snprintf(ex->received, sizeof ex->received, "client command did not start: pipe: %s",
@@ -67,9 +75,9 @@ void eng_client_start(eng_exec *ex)
         return;
     }
     ex->client_running = 1;
-    eng_log_event(ex, 0, "started client under test (pid %d): %s with %s %s %s %s %s%s%s",
+    eng_log_event(ex, 0, "started client under test (pid %d): %s with %s %s %s %s %s%s%s%s%s",
                   (int)ex->client_pid, ex->t->client_cmd, e_url, e_sp, e_enc, e_in, e_out,
-                  e_da[0] ? " " : "", e_da);
+                  e_da[0] ? " " : "", e_da, e_ca[0] ? " " : "", e_ca);
 }
 
 /* Moves what the client wrote into the ring; a bounded number of reads, so

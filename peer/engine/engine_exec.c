@@ -473,6 +473,12 @@ cJSON *eng_execute(const eng_job *job, const eng_target *t)
             cJSON_AddNumberToObject(res, "client_exit", ex->client_status);
         eng_client_output(ex, res);
     }
+    if (ex->tls_version[0]) {
+        cJSON *tls = cJSON_AddObjectToObject(res, "tls");
+        cJSON_AddStringToObject(tls, "version", ex->tls_version);
+        cJSON_AddStringToObject(tls, "cipher", ex->tls_cipher);
+        cJSON_AddStringToObject(tls, "subject", ex->tls_subject);
+    }
     cJSON_AddItemToObject(res, "warnings", ex->warnings ? ex->warnings : cJSON_CreateArray());
     ex->warnings = NULL;
     cJSON_AddItemToObject(res, "wire", eng_wire_finish(ex));

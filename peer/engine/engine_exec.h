@@ -59,6 +59,8 @@ typedef struct eng_exec {
     int timed_out;
     char step_path[160]; /* JSON pointer of the step being run */
     cJSON *warnings;     /* [{"clause", "path", "text"}] */
+    /* TLS facts of the execution's first wss:// connection (the result's "tls") */
+    char tls_version[32], tls_cipher[96], tls_subject[512];
 } eng_exec;
 
 /* engine_wire.c: the bounded wire log. */
@@ -145,6 +147,13 @@ int eng_cond(eng_exec *ex, const cJSON *cond);
 void eng_client_start(eng_exec *ex);
 void eng_client_drain(eng_exec *ex);
 void eng_client_output(eng_exec *ex, cJSON *res);
+
+/* engine_tls.c: logs the TLS facts of c's handshake; the first ones are
+ * the execution's. */
+void eng_tls_noted(eng_exec *ex, const eng_conn *c);
+/* Does the target complete a TLS handshake on its ws:// port? (asked only
+ * when the first upgrade got no answer at all) */
+int eng_tls_port(const eng_target *t);
 
 /* The execution as a whole: returns the result object of the contract. */
 cJSON *eng_execute(const eng_job *job, const eng_target *t);

@@ -123,8 +123,10 @@ enum eng_status eng_step_connect(eng_exec *ex, const cJSON *step, const cJSON *v
                                       : "the upgrade refused")
                           : "an accepted upgrade");
     int first = ex->nconns_opened == 1;
-    eng_log_event(ex, c->ws.id, "connecting to ws://%s:%d%s offering %s", ex->t->host, ex->t->port,
-                  path, none ? "no subprotocol (no header)" : offers);
+    eng_log_event(ex, c->ws.id, "connecting to %s://%s:%d%s offering %s",
+                  ex->t->tls ? "wss" : "ws", ex->t->host, ex->t->port, path,
+                  none ? "no subprotocol (no header)" : offers);
+    c->ws.tls_ctx = ex->t->tls_ctx;
     char err[300] = "";
     int rc = ws_client_open(&c->ws, ex->t->host, ex->t->port, path, none ? NULL : offers,
                             eng_deadline(ex, ws_clock_ms() + (double)within), err, sizeof err);
@@ -136,8 +138,20 @@ enum eng_status eng_step_connect(eng_exec *ex, const cJSON *step, const cJSON *v
             snprintf(ex->received, sizeof ex->received, "target unreachable: %s", err);
             return ST_ERROR;
         }
+        if (!ex->t->tls && first && !c->ws.http_status && strstr(err, "HTTP handshake") &&
+            eng_tls_port(ex->t)) {
+            snprintf(ex->received, sizeof ex->received,
+                     "the target speaks TLS on this port, not plain ws://: use a wss:// URL");
+            return ST_ERROR;
+        }
+        if (rc == WS_TLS_FAIL) { /* the TLS set-up, not the profile */
+            snprintf(ex->received, sizeof ex->received, "TLS handshake with %s failed: %s",
+                     ex->t->url, err);
+            return ST_ERROR;
+        }
         return ST_FAIL;
     }
+    eng_tls_noted(ex, c);
     int st = c->ws.http_status;
     eng_log_event(ex, c->ws.id, "upgrade answered with HTTP %d%s%s%s", st,
                   st == 101 ? ", subprotocol " : "",
@@ -200,6 +214,7 @@ enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *va
     double deadline = eng_deadline(ex, ws_clock_ms() + (double)within);
     char err[300] = "";
     int rc = WS_TIMEOUT;
+    c->ws.tls_ctx = ex->t->tls_ctx;
     while (rc == WS_TIMEOUT) {
         eng_client_check(ex);
         if (!ex->client_running) {
@@ -222,11 +237,16 @@ enum eng_status eng_step_accept(eng_exec *ex, const cJSON *step, const cJSON *va
         rc = ws_server_accept(&c->ws, ex->listen_fd, slice < deadline ? slice : deadline, deadline,
                               err, sizeof err);
     }
+    if (rc == WS_TLS_FAIL) { /* the TLS set-up, not the profile */
+        snprintf(ex->received, sizeof ex->received, "TLS handshake with the client failed: %s", err);
+        return ST_ERROR;
+    }
     if (rc != WS_OK) {
         snprintf(ex->received, sizeof ex->received, "%s", err);
         return ST_FAIL;
     }
     ex->client_ever_connected = 1;
+    eng_tls_noted(ex, c);
     eng_log_event(ex, c->ws.id, "accepted a connection; the client offers %s",
                   c->ws.offered_present ? c->ws.offered : "no subprotocol (no header)");
     const cJSON *eo = cJSON_GetObjectItemCaseSensitive(step, "expect_offer");

@@ -32,6 +32,8 @@ static void usage(FILE *out)
             "  MBWS_OUT          address to publish to\n"
             "  MBWS_DISCONNECT_AFTER  optional N >= 1: start a DISCONNECT once the broker\n"
             "                    has acknowledged the Nth republished message (ECHO-4)\n"
+            "  MBWS_CA_FILE      wss:// only: verify the broker's certificate against this CA\n"
+            "                    (PEM); unset: any certificate is accepted\n"
             "Every MESSAGE received on MBWS_IN is published to MBWS_OUT with the same\n"
             "body and content-type, in order, and ACKed once queued (ECHO-1).\n"
             "Exit status: 0 after a DISCONNECT exchange; 1 after an ERROR; 3 after an\n"
@@ -147,6 +149,8 @@ int cmd_echo(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     tp_options o = {0};
     o.quiet_lws = 1;
+    const char *ca = getenv("MBWS_CA_FILE"); /* an addition to section 12's variables */
+    o.ca_file = ca && *ca ? ca : NULL;
     /* SES-9: libwebsockets 4.1's client parser hands payload up only when
      * this buffer is full or the frame ends; a small buffer lets an
      * oversized frame be judged from its header after its first octets. */

@@ -42,6 +42,7 @@ struct tp_ctx {
     void *user;
     int port;
     int tls;
+    int verify; /* wss:// client connections check the certificate (ca_file) */
     struct lws_protocols protocols[TP_MAX_PROTOCOLS + 3];
     const char *served[TP_MAX_PROTOCOLS + 1]; /* the subprotocols we serve, NULL-terminated */
     unsigned long next_id;
@@ -486,6 +487,10 @@ tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
     } else {
         info.port = CONTEXT_PORT_NO_LISTEN;
     }
+    if (o->ca_file) {
+        info.client_ssl_ca_filepath = o->ca_file;
+        t->verify = 1;
+    }
     t->loop = tp_loop_new(o->event_loop ? o->event_loop : TP_LOOP_EV, &info);
     t->lws = t->loop ? lws_create_context(&info) : NULL;
     if (!t->lws) {
@@ -578,9 +583,11 @@ tp_conn *tp_connect(tp_ctx *t, const char *url, const char *subprotocols, const 
     ci.opaque_user_data = c;
     ci.retry_and_idle_policy = &no_validity_timer;
     if (tls)
-        /* Test and loopback brokers use self-signed certificates. */
-        ci.ssl_connection =
-            LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+        /* Without a CA file: test and loopback brokers use self-signed
+         * certificates. With one (MBWS_CA_FILE), the certificate must verify. */
+        ci.ssl_connection = t->verify ? LCCSCF_USE_SSL
+                                      : LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |
+                                            LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
     c->in_connect = 1;
     c->wsi = lws_client_connect_via_info(&ci);
     c->in_connect = 0;

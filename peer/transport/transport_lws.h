@@ -47,6 +47,9 @@ typedef struct tp_options {
     const char *listen_host; /* NULL: no listening socket */
     int listen_port;         /* 0: any free port */
     const char *cert, *key;  /* both set: wss:// */
+    /* Client connections to wss:// verify the broker's certificate (and host
+     * name) against this CA file; NULL: any certificate is accepted. */
+    const char *ca_file;
     /* Subprotocols the server accepts, in our order of preference (the
      * client's order decides, WS-2). NULL-terminated. */
     const char *const *subprotocols;

@@ -33,6 +33,8 @@ static int ms_until(double deadline)
     return d > 1e6 ? 1000000 : (int)d + 1;
 }
 
+int ws_ms_until(double deadline) { return ms_until(deadline); }
+
 static void rand_bytes(uint8_t *p, size_t n)
 {
     static unsigned seed;
@@ -67,6 +69,7 @@ static void queue_free(ws_queue *q)
 
 void ws_conn_free(ws_conn *c)
 {
+    ws_tls_free(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -86,6 +89,7 @@ void ws_conn_drop(ws_conn *c, int rst)
         struct linger lg = {1, 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
+    ws_tls_free(c);
     close(c->fd);
     c->fd = -1;
     c->wlen = 0;
@@ -94,6 +98,41 @@ void ws_conn_drop(ws_conn *c, int rst)
 int ws_conn_open(const ws_conn *c)
 {
     return c->fd >= 0;
+}
+
+/* The orderly end after the closing handshake: close_notify first on TLS. */
+static void end_conn(ws_conn *c)
+{
+    ws_tls_shutdown(c);
+    ws_conn_drop(c, 0);
+    c->eof = 1;
+}
+
+/* recv()/send() through TLS when the connection has it. */
+static ssize_t conn_recv(ws_conn *c, void *p, size_t n)
+{
+    return c->tls ? ws_tls_read(c, p, n) : recv(c->fd, p, n, 0);
+}
+
+static ssize_t conn_send(ws_conn *c, const void *p, size_t n)
+{
+    return c->tls ? ws_tls_write(c, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
+/* A TLS record where HTTP was due: the peer speaks wss:// to our ws://. */
+static int looks_like_tls(const ws_conn *c)
+{
+    return !c->tls && c->rlen >= 2 && c->rbuf[0] >= 0x14 && c->rbuf[0] <= 0x17 &&
+           c->rbuf[1] == 0x03;
+}
+
+/* Why a plain request got no answer at all: maybe a wss:// port. */
+static const char *tls_hint(const ws_conn *c)
+{
+    return !c->rlen && !c->tls && !c->server
+               ? " (a wss:// port treats a plain request so: if the broker serves TLS there, "
+                 "use a wss:// URL)"
+               : "";
 }
 
 static int set_nonblock(int fd)
@@ -111,6 +150,14 @@ static int read_head(ws_conn *c, double deadline, size_t *head_len, char *err, s
             *head_len = end;
             return WS_OK;
         }
+        if (looks_like_tls(c)) {
+            snprintf(err, errlen,
+                     c->server ? "not TLS: the client started a TLS handshake on the engine's "
+                                 "ws:// listener; MBWS_URL is ws://, so it must connect without TLS"
+                               : "the target answered with TLS: it serves wss:// on this port; "
+                                 "use a wss:// URL");
+            return WS_TLS_FAIL;
+        }
         if (c->rlen >= HEAD_MAX) {
             snprintf(err, errlen, "HTTP head longer than %u octets", HEAD_MAX);
             return WS_FAIL;
@@ -119,18 +166,19 @@ static int read_head(ws_conn *c, double deadline, size_t *head_len, char *err, s
         int t = ms_until(deadline);
         if (t == 0)
             return WS_TIMEOUT;
-        if (poll(&p, 1, t) <= 0)
+        if (!ws_tls_pending(c) && poll(&p, 1, t) <= 0)
             continue;
         uint8_t tmp[4096];
-        ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+        ssize_t n = conn_recv(c, tmp, sizeof tmp);
         if (n == 0) {
-            snprintf(err, errlen, "connection closed during the HTTP handshake");
+            snprintf(err, errlen, "connection closed during the HTTP handshake%s", tls_hint(c));
             return WS_FAIL;
         }
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 continue;
-            snprintf(err, errlen, "read during the HTTP handshake: %s", strerror(errno));
+            snprintf(err, errlen, "read during the HTTP handshake: %s%s", strerror(errno),
+                     tls_hint(c));
             return WS_FAIL;
         }
         ws_buf_append(&c->rbuf, &c->rlen, &c->rcap, tmp, (size_t)n);
@@ -141,7 +189,7 @@ static int write_all(ws_conn *c, const void *p, size_t len, double deadline)
 {
     const uint8_t *b = p;
     while (len) {
-        ssize_t n = send(c->fd, b, len, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, b, len);
         if (n > 0) {
             b += n, len -= (size_t)n;
             continue;
@@ -239,8 +287,12 @@ int ws_client_open(ws_conn *c, const char *host, int port, const char *path, con
                    double deadline, char *err, size_t errlen)
 {
     int rc = tcp_connect(c, host, port, deadline, err, errlen);
-    if (rc != WS_OK)
+    if (rc == WS_OK && c->tls_ctx)
+        rc = ws_tls_connect(c, c->tls_ctx, host, deadline, err, errlen);
+    if (rc != WS_OK) {
+        ws_conn_drop(c, 0);
         return rc;
+    }
     uint8_t nonce[16];
     char key[32];
     rand_bytes(nonce, sizeof nonce);
@@ -297,6 +349,13 @@ int ws_client_open(ws_conn *c, const char *host, int port, const char *path, con
     return WS_OK;
 }
 
+int ws_tls_probe(ws_conn *c, const char *host, int port, double deadline, char *err,
+                 size_t errlen)
+{
+    int rc = tcp_connect(c, host, port, deadline, err, errlen);
+    return rc == WS_OK ? ws_tls_connect(c, c->tls_ctx, host, deadline, err, errlen) : rc;
+}
+
 int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err, size_t errlen)
 {
     struct addrinfo *res;
@@ -343,12 +402,15 @@ int ws_server_accept(ws_conn *c, int lfd, double deadline, double head_deadline,
     c->fd = fd;
     c->server = 1;
     size_t hl = 0;
-    int rc = read_head(c, head_deadline, &hl, err, errlen);
-    if (rc != WS_OK) {
+    int rc = c->tls_ctx ? ws_tls_accept(c, c->tls_ctx, head_deadline, err, errlen) : WS_OK;
+    if (rc == WS_OK) {
+        rc = read_head(c, head_deadline, &hl, err, errlen);
         if (rc == WS_TIMEOUT)
             snprintf(err, errlen, "the client sent no complete upgrade request");
+    }
+    if (rc != WS_OK) {
         ws_conn_drop(c, 0);
-        return WS_FAIL;
+        return rc == WS_TLS_FAIL ? WS_TLS_FAIL : WS_FAIL;
     }
     const char *head = (const char *)c->rbuf;
     char key[128], upg[64];
@@ -445,7 +507,7 @@ void ws_send_close(ws_conn *c, int code, const char *reason)
 static void do_write(ws_conn *c)
 {
     while (c->wlen && c->fd >= 0 && !c->write_broken) {
-        ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->wbuf, c->wlen);
         if (n > 0) {
             memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
             c->wlen -= (size_t)n;
@@ -465,7 +527,7 @@ static void do_read(ws_conn *c)
     for (int i = 0; i < 64 && c->fd >= 0; i++) {
         if (i && ws_clock_ms() >= c->deadline)
             return;
-        ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+        ssize_t n = conn_recv(c, tmp, sizeof tmp);
         if (n > 0) {
             ws_conn_feed(c, tmp, (size_t)n);
             continue;
@@ -473,8 +535,7 @@ static void do_read(ws_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (c->close_received) {
-            ws_conn_drop(c, 0); /* the normal end after a Close */
-            c->eof = 1;
+            end_conn(c); /* the normal end after a Close */
         } else if (n == 0) {
             ws_fail_conn(c, WS_EV_EOF, "TCP connection closed without a close frame%s", NULL);
         } else {
@@ -505,10 +566,10 @@ void ws_pump(ws_conn **cs, size_t n, double deadline)
         do_write(c);
         /* After both Close frames, the socket's job is done once flushed. */
         if (c->close_received && c->close_sent && !c->wlen && c->server) {
-            ws_conn_drop(c, 0);
-            c->eof = 1;
+            end_conn(c);
             continue;
         }
+        ready |= ws_tls_pending(c); /* decrypted octets poll() cannot see */
         pf[k].fd = c->fd;
         pf[k].events = (short)(POLLIN | (c->wlen ? POLLOUT : 0));
         pf[k].revents = 0;
@@ -520,10 +581,11 @@ void ws_pump(ws_conn **cs, size_t n, double deadline)
             poll(NULL, 0, t > 20 ? 20 : t);
         return;
     }
-    if (poll(pf, k, ready ? 0 : ms_until(deadline)) <= 0)
+    int pr = poll(pf, k, ready ? 0 : ms_until(deadline));
+    if (pr < 0 || (pr == 0 && !ready))
         return;
     for (size_t i = 0; i < k; i++) {
-        if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
+        if ((pf[i].revents & (POLLIN | POLLHUP | POLLERR)) || ws_tls_pending(map[i]))
             do_read(map[i]);
         if (map[i]->fd >= 0 && (pf[i].revents & POLLOUT))
             do_write(map[i]);

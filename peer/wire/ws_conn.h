@@ -1,7 +1,8 @@
 /* One WebSocket connection of the conformance engine over a non-blocking
  * POSIX socket: the opening handshake in either role, a write queue, and a
  * reader that reassembles messages, answers Pings and records what arrives
- * as a queue of events. Plain ws:// only. The engine decides what to send,
+ * as a queue of events, over TCP (ws://) or TLS (wss://, ws_tls.h). The
+ * engine decides what to send,
  * byte for byte; this layer never refuses to send anything. */
 #ifndef WS_CONN_H
 #define WS_CONN_H
@@ -11,6 +12,7 @@
 
 #include "ws_frame.h"
 #include "ws_handshake.h"
+#include "ws_tls.h"
 
 enum ws_event_kind {
     WS_EV_MESSAGE = 1, /* a complete text or binary message */
@@ -85,22 +87,33 @@ typedef struct ws_conn {
     uint64_t frames_in; /* frames received */
     double t_open;      /* when the connection was set up (ws_clock_ms) */
     double deadline;    /* ws_pump's: reading and parsing stop there */
+    ws_tls_ctx *tls_ctx; /* set before open/accept for wss:// (not owned) */
+    void *tls;           /* the connection's SSL, NULL on ws:// */
 } ws_conn;
 
-enum { WS_OK = 0, WS_TIMEOUT = -1, WS_FAIL = -2 };
+/* WS_TLS_FAIL: the TLS handshake failed, or one side spoke TLS and the
+ * other did not (err says which and what to fix). */
+enum { WS_OK = 0, WS_TIMEOUT = -1, WS_FAIL = -2, WS_TLS_FAIL = -3 };
 
 /* lim NULL: the WS_DEFAULT_* bounds. */
 void ws_conn_init(ws_conn *c, int id, ws_log_fn log, void *arg, const ws_limits *lim);
 void ws_conn_free(ws_conn *c);
-/* Abrupt end: close the socket without a Close frame. rst sends a TCP RST. */
+/* Abrupt end: close the socket without a Close frame (nor a TLS
+ * close_notify). rst sends a TCP RST. */
 void ws_conn_drop(ws_conn *c, int rst);
 
-/* Client role. TCP connect to host:port and send the upgrade request
+/* Client role. TCP connect to host:port (then TLS when tls_ctx is set, with
+ * host as SNI and the name to verify) and send the upgrade request
  * offering offers (NULL: no Sec-WebSocket-Protocol header), then read the
  * answer. WS_OK when an answer arrived (see http_status, sel_*), WS_FAIL
  * with err filled when TCP or HTTP failed, WS_TIMEOUT at deadline. */
 int ws_client_open(ws_conn *c, const char *host, int port, const char *path,
                    const char *offers, double deadline, char *err, size_t errlen);
+
+/* TCP connect and the TLS handshake only (c->tls_ctx set): how a target's
+ * TLS is checked before a run. WS_TLS_FAIL when TLS was refused. */
+int ws_tls_probe(ws_conn *c, const char *host, int port, double deadline, char *err,
+                 size_t errlen);
 
 /* Server role. Listening socket; WS_OK with the accepted socket in c (its
  * request read, by head_deadline: offered*), WS_TIMEOUT when no connection
@@ -129,6 +142,8 @@ void ws_pump(ws_conn **cs, size_t n, double deadline);
 void ws_conn_feed(ws_conn *c, const uint8_t *p, size_t n);
 /* CLOCK_MONOTONIC in milliseconds: every deadline is on this clock. */
 double ws_clock_ms(void);
+/* Milliseconds from now to deadline for poll(): 0 once it has passed. */
+int ws_ms_until(double deadline);
 
 ws_event *ws_queue_pop(ws_queue *q);
 void ws_event_free(ws_event *e);
