@@ -10,7 +10,16 @@ usage: ci/certify.sh [options] [-- extra harness/mbws-suite options]
 
 What to certify (environment variables in brackets; with neither, the
 suite certifies its own reference broker and echo client):
-  --broker-url URL     ws:// URL of the broker under test   [MBWS_BROKER_URL]
+  --broker-url URL     ws:// or wss:// URL of the broker under test
+                                                             [MBWS_BROKER_URL]
+  --ca-file FILE       wss:// broker: verify its certificate against this CA
+                       (PEM) instead of the system's          [MBWS_CA_FILE]
+  --insecure           wss:// broker: no certificate check (stated in the
+                       reports)
+  --tls                serve wss:// to the client under test (MBWS_URL is
+                       wss://, MBWS_CA_FILE names the CA of a certificate made
+                       for the run); with no target, certify the reference
+                       broker and echo client over wss://
   --client-cmd CMD     command of the client under test      [MBWS_CLIENT_CMD]
                        (started per case with MBWS_URL, MBWS_SUBPROTOCOL,
                        MBWS_ENCODING, MBWS_IN, MBWS_OUT; profile section 12)
@@ -41,6 +50,9 @@ broker_url=${MBWS_BROKER_URL:-}
 client_cmd=${MBWS_CLIENT_CMD:-}
 name=${MBWS_TARGET_NAME:-}
 start_cmd=${MBWS_START_CMD:-}
+ca_file=${MBWS_CA_FILE:-}
+insecure=
+tls=
 run_id=${MBWS_RUN_ID:-}
 build_dir=$repo/build
 report_dir=$repo/reports
@@ -54,6 +66,9 @@ while [ $# -gt 0 ]; do
         --broker-url) need "$1" $#; broker_url=$2; shift 2 ;;
         --client-cmd) need "$1" $#; client_cmd=$2; shift 2 ;;
         --name) need "$1" $#; name=$2; shift 2 ;;
+        --ca-file) need "$1" $#; ca_file=$2; shift 2 ;;
+        --insecure) insecure=1; shift ;;
+        --tls) tls=1; shift ;;
         --start) need "$1" $#; start_cmd=$2; shift 2 ;;
         --build-dir) need "$1" $#; build_dir=$2; shift 2 ;;
         --no-build) build=0; shift ;;
@@ -87,6 +102,9 @@ set -- --peer "$peer" --report-dir "$report_dir" --run-id "$run_id" ${jobs:+--jo
 # SIGKILL to the group); its output lands in <report-dir>/<run-id>/broker-under-test.log.
 [ -z "$start_cmd" ] || set -- --start "$start_cmd" "$@"
 [ -z "$client_cmd" ] || set -- --client-cmd "$client_cmd" "$@"
+[ -z "$ca_file" ] || set -- --ca-file "$ca_file" "$@"
+[ -z "$insecure" ] || set -- --insecure "$@"
+[ -z "$tls" ] || set -- --tls "$@"
 # A name only makes sense for a target given here (not for the reference peer).
 if [ -n "$name" ] && { [ -n "$broker_url" ] || [ -n "$client_cmd" ]; }; then
     set -- --target-name "$name" "$@"

@@ -156,9 +156,16 @@ def overall_timeout_s(executions, jobs, case_timeout_ms):
     return waves * case_timeout_ms / 1000.0 * 1.5 + 60
 
 
-def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms, strict=False):
-    target = (["--target", broker_url] if inv.role == "broker"
-              else ["--listen", "127.0.0.1:0", "--client-cmd", client_cmd])
+def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms, strict=False,
+          tls=None):
+    if inv.role == "broker":
+        target = ["--target", broker_url]
+        if tls:
+            target += tls.broker_args(broker_url, inv.target.broker_url == "bundled")
+    else:
+        target = ["--listen", "127.0.0.1:0", "--client-cmd", client_cmd]
+        if tls:
+            target += tls.client_args()
     return engine_argv(peer_prefix, [c.path for c in inv.cases], target, inv.jobs,
                        case_timeout_ms, json_out, inv.subprotocols, inv.encodings, strict)
 
@@ -253,7 +260,7 @@ def _kill_group(proc):
 
 
 def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
-            case_timeout_ms, progress, strict=False):
+            case_timeout_ms, progress, strict=False, tls=None):
     """Run every invocation concurrently and write <run_dir>/engine/index.json."""
     out_dir = Path(run_dir) / "engine"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -265,7 +272,7 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
             client_cmd = " ".join(shlex.quote(a) for a in client_prefix) + " " + client_cmd
         overall = overall_timeout_s(inv.executions, inv.jobs, case_timeout_ms)
         argv = _argv(inv, peer_prefix, broker_urls.get(inv.target.name), client_cmd,
-                     out_dir / f"{inv.id}.json", case_timeout_ms, strict)
+                     out_dir / f"{inv.id}.json", case_timeout_ms, strict, tls)
         th = threading.Thread(target=run_invocation, args=(inv, argv, out_dir, progress, overall))
         th.start()
         threads.append(th)
@@ -300,6 +307,7 @@ class ResultStore:
         self.index = json.loads((self.dir / INDEX).read_text())
         self.records = {}
         self.meta = {}
+        self.tls = {}  # (target, role) -> the engine's "target" "tls" facts
         self.problems = []
         for inv in self.index["invocations"]:
             engine_doc = None
@@ -318,6 +326,10 @@ class ResultStore:
                     f"unreadable engine result file: {exc}"
             if engine_doc and not self.meta:
                 self.meta = {k: engine_doc.get(k) for k in ("tool", "version", "profile")}
+            tls = engine_doc and isinstance(engine_doc.get("target"), dict) and \
+                engine_doc["target"].get("tls")
+            if tls and (tls.get("version") or (inv["target"], inv["role"]) not in self.tls):
+                self.tls[(inv["target"], inv["role"])] = tls
             if inv["error"]:
                 self.problems.append(inv)
             for rec in results:

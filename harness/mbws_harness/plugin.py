@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from . import DEFAULT_REPORT_DIR, REPO_DIR, SUBPROTOCOLS, engine, expected, report, selection, valgrind
+from . import DEFAULT_REPORT_DIR, REPO_DIR, SUBPROTOCOLS, engine, expected, report, selection, tls, valgrind
 from .cases import CaseError, Execution, load_cases, load_requirements
 from .messages import failure_message
 from .started import StartedBroker
@@ -37,7 +37,16 @@ def pytest_addoption(parser):
     parser.prog = "mbws-suite"  # option errors name the front door, not pytest's __main__.py
     g = parser.getgroup("mbws", "MBWS conformance suite (see harness/README.md)")
     g.addoption("--target-url", metavar="URL",
-                help="ws:// URL of a broker under test (B- cases)")
+                help="ws:// or wss:// URL of a broker under test (B- cases)")
+    g.addoption("--ca-file", metavar="FILE",
+                help="wss:// brokers: verify their certificate against this CA (PEM) instead "
+                     "of the system's")
+    g.addoption("--insecure", action="store_true",
+                help="wss:// brokers: no certificate or host name check (stated in the reports)")
+    g.addoption("--tls", action="store_true",
+                help="TLS for the bundled targets: the reference broker serves wss://, and every "
+                     "client under test gets a wss:// MBWS_URL with MBWS_CA_FILE (a certificate "
+                     "made for the run with the openssl command)")
     g.addoption("--client-cmd", metavar="CMD",
                 help="shell command of a client under test, started per C- case with the "
                      "MBWS_* environment of profile section 12")
@@ -111,6 +120,7 @@ class SuiteState:
         if opt.start and not (opt.target_url and opt.target_url != BUNDLED):
             raise TargetError("--start needs --target-url (where the started broker listens)")
         self.started_broker = None
+        self.tls = tls.setup_from_options(opt)
         self.several = len(self.targets) > 1
         self.executions = []
         for t in self.targets:
@@ -171,13 +181,15 @@ class SuiteState:
         peer_prefix = (valgrind.prefix(vg_dir, "engine") if use_vg else []) + [str(self.peer)]
         brokers = []
         try:
+            tls.make(self.tls, self.run_dir)
             needs_bundled = any(ex.case.role == "broker" and self._target(ex).broker_url == BUNDLED
                                 for ex in executions)
             bundled_url = None
             if needs_bundled:
                 b = BundledBroker((valgrind.prefix(vg_dir, "broker") if use_vg else [])
                                   + [str(self.peer)], self.run_dir / "broker.log",
-                                  start_timeout=60.0 if use_vg else 15.0)
+                                  start_timeout=60.0 if use_vg else 15.0,
+                                  tls=(self.tls.cert, self.tls.key) if self.tls.serve else None)
                 brokers.append(b)
                 bundled_url = b.start()
                 write(f"\nbundled reference broker: {bundled_url} (pid {b.proc.pid})\n")
@@ -194,7 +206,7 @@ class SuiteState:
             engine.execute(invs, peer_prefix, valgrind.prefix(vg_dir, "echo") if use_vg else None,
                            self.broker_urls, self.run_dir, jobs,
                            self.config.option.case_timeout, progress,
-                           strict=self.config.option.mbws_strict)
+                           strict=self.config.option.mbws_strict, tls=self.tls)
         except TargetError as exc:
             # The engine did not run: record why, every test then fails with it.
             (self.run_dir / "engine").mkdir(exist_ok=True)
@@ -206,6 +218,7 @@ class SuiteState:
                 code = b.stop(grace=30.0 if use_vg else 10.0)
                 if use_vg and code == valgrind.ERROR_EXIT:
                     write("bundled broker: valgrind reported errors\n")
+            tls.forget_key(self.tls)
         if use_vg:
             (self.run_dir / "valgrind.json").write_text(json.dumps(valgrind.judge_logs(vg_dir), indent=1))
 

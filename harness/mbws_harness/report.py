@@ -227,7 +227,9 @@ def results_document(state, store, records, summary):
                                   ("broker_url", state.broker_urls.get(t.name) if t.broker_url else None),
                                   ("bundled_broker", t.broker_url == "bundled"),
                                   ("client_cmd", t.client_cmd),
-                                  ("bundled_client", t.bundled_client)])
+                                  ("bundled_client", t.bundled_client),
+                                  ("broker_tls", store.tls.get((t.name, "broker"))),
+                                  ("client_tls", store.tls.get((t.name, "client")))])
                      for t in state.targets]),
         ("started_broker", _started_section(state)),
         ("expected_failures", state.config.option.expected_failures),

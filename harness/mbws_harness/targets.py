@@ -55,11 +55,8 @@ def _check_name(name, option):
 
 def check_url(url, option):
     parts = urlsplit(url)
-    if parts.scheme == "wss":
-        raise TargetError(f"{option}: {url!r}: the engine supports ws:// only, not wss:// "
-                          "(terminate TLS in front of the broker, or test it on plain ws://)")
-    if parts.scheme != "ws" or not parts.hostname:
-        raise TargetError(f"{option}: {url!r} is not a ws:// URL")
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise TargetError(f"{option}: {url!r} is not a ws:// or wss:// URL")
     try:
         parts.port
     except ValueError:
@@ -179,7 +176,8 @@ def parse_port(line):
 class BundledBroker:
     """The reference broker on 127.0.0.1 port 0, stopped by PID."""
 
-    def __init__(self, argv_prefix, log_path, start_timeout=15.0, extra_args=()):
+    def __init__(self, argv_prefix, log_path, start_timeout=15.0, extra_args=(), tls=None):
+        # tls: (certificate, key) to serve wss:// with
         # extra_args go after the suite's own options (sensitivity.py: --fault NAME)
         # --queue-bound below the credit (256): cases can fill an address until the
         # broker legitimately holds its window (BRK-6), making FLOW-3 conclusive.
@@ -191,6 +189,9 @@ class BundledBroker:
                                          # a binary string of 65532 octets (BIN-6) and a text one
                                          # of 65535 (TXT-6) only fit in frames above 65536 octets
                                          "--max-frame", "131072"] + list(extra_args)
+        if tls:
+            self.argv += ["--cert", tls[0], "--key", tls[1]]
+        self.scheme = "wss" if tls else "ws"
         self.log_path = Path(log_path)
         self.start_timeout = start_timeout
         self.proc = None
@@ -226,7 +227,7 @@ class BundledBroker:
             raise TargetError("the bundled reference broker did not report its port within "
                               f"{self.start_timeout:.0f} s ({' '.join(self.argv)}); "
                               f"its output:\n{tail}")
-        self.url = f"ws://127.0.0.1:{port[0]}/"
+        self.url = f"{self.scheme}://127.0.0.1:{port[0]}/"
         deadline = time.monotonic() + self.start_timeout
         while True:
             try:

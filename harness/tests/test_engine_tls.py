@@ -1,0 +1,143 @@
+"""wss:// in the engine: cases pass over TLS in both roles, byte-level steps
+work inside TLS, and every handshake failure is an `error` whose reason
+names the cause and the fix (untrusted certificate, host name mismatch,
+plain ws:// to a TLS port and the reverse). Certificates are made per test
+session with the openssl command, never kept in the repository."""
+import shutil
+import time
+
+import pytest
+
+import harness_support  # noqa: F401  (puts harness/ on sys.path)
+from engine_fixtures import ROOT, peer, run_engine  # noqa: F401
+from mbws_harness.targets import BundledBroker
+from mbws_harness.tls import make_certificates
+
+pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not installed")
+
+FLOW = ROOT / "cases" / "flow"
+# Byte-level control inside TLS: fragments, lying lengths, raw TCP octets, drops.
+BYTE_LEVEL = [ROOT / "cases" / "continuation", ROOT / "cases" / "handshake"]
+ONE = ["--subprotocol", "MBWS.huawei.com", "--encoding", "binary"]
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    good = make_certificates(d / "good")
+    other = make_certificates(d / "other")  # a CA that signed nothing the broker has
+    wrong_name = make_certificates(d / "wrong-name", san="DNS:example.com")
+    return {"ca": good[0], "cert": good[1], "key": good[2], "other_ca": other[0],
+            "wrong_name": wrong_name}
+
+
+def _broker(peer, tmp_path, tls):
+    b = BundledBroker([peer], tmp_path / "broker.log", tls=tls)
+    b.start()
+    return b
+
+
+@pytest.fixture(scope="module")
+def tls_broker(peer, certs, tmp_path_factory):
+    b = _broker(peer, tmp_path_factory.mktemp("b"), (certs["cert"], certs["key"]))
+    yield b.url
+    b.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_broker(peer, tmp_path_factory):
+    b = _broker(peer, tmp_path_factory.mktemp("p"), None)
+    yield b.url
+    b.stop()
+
+
+def test_broker_cases_pass_over_wss_with_the_target_tls_facts(peer, certs, tls_broker, tmp_path):
+    r = run_engine(peer, tmp_path, [FLOW] + BYTE_LEVEL, "--target", tls_broker,
+                   "--ca-file", certs["ca"], "--jobs", "8", *ONE, timeout=180)
+    assert r.rc == 0, r.stderr[-3000:]
+    decided = [x for x in r.results if x["verdict"] != "skip"]
+    assert len(decided) > 20 and {x["verdict"] for x in decided} == {"pass"}
+    tls = r.doc["target"]["tls"]
+    assert tls["version"].startswith("TLSv1.") and tls["cipher"]
+    assert tls["subject"] == "/CN=localhost" and tls["verified"] is True
+    note = [w["note"] for w in decided[0]["wire"] if "TLS" in w.get("note", "")]
+    assert note and "certificate /CN=localhost" in note[0]
+
+
+def test_insecure_is_stated_in_the_result(peer, tls_broker, tmp_path):
+    r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target", tls_broker,
+                   "--insecure", *ONE)
+    assert r.rc == 0, r.stderr
+    assert r.doc["target"]["tls"]["verified"] is False
+
+
+def test_wrong_ca_makes_every_execution_an_error_at_once(peer, certs, tls_broker, tmp_path):
+    t0 = time.monotonic()
+    r = run_engine(peer, tmp_path, [FLOW], "--target", tls_broker, "--ca-file", certs["other_ca"])
+    assert time.monotonic() - t0 < 5
+    assert r.rc == 1 and len(r.results) > 20
+    assert {x["verdict"] for x in r.results} == {"error"}
+    assert all("certificate not trusted" in x["reason"] and tls_broker in x["reason"]
+               and "--ca-file" in x["reason"] for x in r.results)
+
+
+def test_host_name_mismatch_is_named(peer, certs, tmp_path):
+    _, cert, key = certs["wrong_name"]
+    b = _broker(peer, tmp_path, (cert, key))
+    try:
+        r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target", b.url,
+                       "--ca-file", certs["wrong_name"][0], *ONE)
+    finally:
+        b.stop()
+    assert r.rc == 1 and r.one()["verdict"] == "error"
+    assert "host name mismatch" in r.one()["reason"] and "127.0.0.1" in r.one()["reason"]
+
+
+def test_plain_ws_to_a_tls_port_and_the_reverse(peer, certs, tls_broker, plain_broker, tmp_path):
+    r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target",
+                   tls_broker.replace("wss://", "ws://"), *ONE)
+    assert r.one()["verdict"] == "error", r.stderr
+    assert "speaks TLS on this port" in r.one()["reason"] and "wss://" in r.one()["reason"]
+    r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target",
+                   plain_broker.replace("ws://", "wss://"), "--ca-file", certs["ca"], *ONE)
+    assert r.rc == 1 and r.one()["verdict"] == "error", r.stderr
+    assert "TLS handshake" in r.one()["reason"] and "ws://" in r.one()["reason"]
+
+
+def test_client_role_over_wss_with_the_echo_client(peer, certs, tmp_path):
+    r = run_engine(peer, tmp_path, [FLOW], "--listen", "127.0.0.1:0", "--cert", certs["cert"],
+                   "--key", certs["key"], "--ca-file", certs["ca"], "--client-cmd",
+                   f"{peer} echo", "--jobs", "4", "--encoding", "binary", timeout=180)
+    assert r.rc == 0, r.stderr[-3000:]
+    ran = next(x for x in r.results if x["verdict"] == "pass")
+    started = [w["note"] for w in ran["wire"] if "started client" in w.get("note", "")]
+    assert "MBWS_URL=wss://" in started[0] and f"MBWS_CA_FILE={certs['ca']}" in started[0]
+    assert r.doc["target"]["tls"]["version"].startswith("TLSv1.")
+
+
+def test_a_client_that_does_not_trust_the_certificate_is_an_error(peer, certs, tmp_path):
+    r = run_engine(peer, tmp_path, [FLOW / "C-FLOW-302.json"], "--listen", "127.0.0.1:0",
+                   "--cert", certs["cert"], "--key", certs["key"], "--ca-file", certs["other_ca"],
+                   "--client-cmd", f"{peer} echo", *ONE)
+    assert r.rc == 1 and r.one()["verdict"] == "error", r.stderr
+    assert "refused the engine's certificate" in r.one()["reason"]
+    assert "MBWS_CA_FILE" in r.one()["reason"]
+
+
+def test_a_client_speaking_plain_ws_to_the_tls_listener_is_named(peer, certs, tmp_path):
+    cmd = f'MBWS_URL=$(echo "$MBWS_URL" | sed s/wss:/ws:/) {peer} echo'
+    r = run_engine(peer, tmp_path, [FLOW / "C-FLOW-302.json"], "--listen", "127.0.0.1:0",
+                   "--cert", certs["cert"], "--key", certs["key"], "--client-cmd", cmd, *ONE)
+    assert r.one()["verdict"] == "error", r.stderr
+    assert "spoke plain ws://" in r.one()["reason"]
+
+
+@pytest.mark.parametrize("args, why", [
+    (["--target", "ws://127.0.0.1:1/", "--insecure"], "need a wss:// --target"),
+    (["--target", "wss://127.0.0.1:1/", "--cert", "x.pem", "--key", "x.key"], "--client-cert"),
+    (["--listen", "127.0.0.1:0", "--client-cmd", "true", "--insecure"], "wss:// --target"),
+    (["--target", "wss://127.0.0.1:1/", "--ca-file", "/nonexistent.pem"], "/nonexistent.pem"),
+])
+def test_misplaced_tls_options_are_refused(peer, tmp_path, args, why):
+    r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], *args)
+    assert r.rc == 2 and why in r.stderr, r.stderr
