@@ -3,7 +3,9 @@ work inside TLS, and every handshake failure is an `error` whose reason
 names the cause and the fix (untrusted certificate, host name mismatch,
 plain ws:// to a TLS port and the reverse). Certificates are made per test
 session with the openssl command, never kept in the repository."""
+import json
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -16,8 +18,10 @@ from mbws_harness.tls import make_certificates
 pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not installed")
 
 FLOW = ROOT / "cases" / "flow"
-# Byte-level control inside TLS: fragments, lying lengths, raw TCP octets, drops.
-BYTE_LEVEL = [ROOT / "cases" / "continuation", ROOT / "cases" / "handshake"]
+# Byte-level control inside TLS: a drop (B-BRK-104), raw TCP octets (B-BRK-101),
+# fragments with a hold (B-SES-209), a header announcing more than is sent (B-SIZE-002).
+BYTE_LEVEL = [ROOT / "cases" / p for p in ("broker/B-BRK-104.json", "broker/B-BRK-101.json",
+                                           "session/B-SES-209.json", "session/B-SIZE-002.json")]
 ONE = ["--subprotocol", "MBWS.huawei.com", "--encoding", "binary"]
 
 
@@ -52,8 +56,8 @@ def plain_broker(peer, tmp_path_factory):
 
 
 def test_broker_cases_pass_over_wss_with_the_target_tls_facts(peer, certs, tls_broker, tmp_path):
-    r = run_engine(peer, tmp_path, [FLOW] + BYTE_LEVEL, "--target", tls_broker,
-                   "--ca-file", certs["ca"], "--jobs", "8", *ONE, timeout=180)
+    r = run_engine(peer, tmp_path, [FLOW, ROOT / "cases" / "handshake"] + BYTE_LEVEL, "--target",
+                   tls_broker, "--ca-file", certs["ca"], "--jobs", "8", *ONE, timeout=180)
     assert r.rc == 0, r.stderr[-3000:]
     decided = [x for x in r.results if x["verdict"] != "skip"]
     assert len(decided) > 20 and {x["verdict"] for x in decided} == {"pass"}
@@ -141,3 +145,28 @@ def test_a_client_speaking_plain_ws_to_the_tls_listener_is_named(peer, certs, tm
 def test_misplaced_tls_options_are_refused(peer, tmp_path, args, why):
     r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], *args)
     assert r.rc == 2 and why in r.stderr, r.stderr
+
+
+VG = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,possible",
+      "--error-exitcode=99"]
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind not installed")
+def test_tls_in_both_roles_under_valgrind(peer, certs, tls_broker, tmp_path):
+    """Memcheck-clean with TLS: handshakes, reads, writes, drops and close_notify
+    in the worker processes, and the refused handshake in the parent."""
+    brokers = [FLOW / "B-FLOW-003.json"] + BYTE_LEVEL
+    for cases, args in (
+            (brokers, ["--target", tls_broker, "--ca-file", certs["ca"]]),
+            (brokers, ["--target", tls_broker, "--ca-file", certs["other_ca"]]),
+            ([FLOW / "C-FLOW-302.json"], ["--listen", "127.0.0.1:0", "--cert", certs["cert"],
+                                           "--key", certs["key"], "--ca-file", certs["ca"],
+                                           "--client-cmd", f"{peer} echo"])):
+        out = tmp_path / "vg.json"
+        cmd = VG + [peer, "run", *[a for c in cases for a in ("--case", str(c))], *ONE,
+                    "--jobs", "2", *args, "--json", str(out)]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+        assert "==" not in p.stderr and p.returncode in (0, 1), p.stderr[-3000:]
+        results = json.loads(out.read_text())["results"]
+        want = "error" if certs["other_ca"] in args else "pass"
+        assert {x["verdict"] for x in results if x["verdict"] != "skip"} == {want}, p.stderr
