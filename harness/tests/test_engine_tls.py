@@ -170,3 +170,27 @@ def test_tls_in_both_roles_under_valgrind(peer, certs, tls_broker, tmp_path):
         results = json.loads(out.read_text())["results"]
         want = "error" if certs["other_ca"] in args else "pass"
         assert {x["verdict"] for x in results if x["verdict"] != "skip"} == {want}, p.stderr
+
+
+def test_suite_over_tls_reports_the_tls_facts(peer, tmp_path):
+    """mbws-suite --tls: the reference broker and echo client over wss://."""
+    run = harness_support.run_suite(tmp_path, "--tls", "--section", "flow", "-k", "MBWS and binary",
+                                    peer=peer, cases=ROOT / "cases", timeout=300)
+    assert run.rc == 0, run.out[-3000:]
+    doc = run.results()
+    t = doc["targets"][0]
+    assert t["broker_url"].startswith("wss://")
+    assert t["broker_tls"]["version"].startswith("TLSv1.") and t["broker_tls"]["verified"]
+    assert t["client_tls"]["version"].startswith("TLSv1.")
+    assert "TLS: TLSv1." in (run.run_dir / "index.html").read_text()
+    assert not (run.run_dir / "tls" / "server.key").exists()  # the key is not kept
+
+
+def test_suite_with_a_wrong_ca_errs_every_case(peer, certs, tls_broker, tmp_path):
+    run = harness_support.run_suite(tmp_path, "--target-url", tls_broker, "--ca-file",
+                                    certs["other_ca"], "--section", "flow", peer=peer,
+                                    cases=ROOT / "cases", timeout=120)
+    assert run.rc == 1, run.out[-3000:]
+    res = run.results()["results"]
+    assert res and {r["verdict"] for r in res} == {"error"}
+    assert all("certificate not trusted" in r["reason"] for r in res)

@@ -118,7 +118,7 @@ def test_duplicate_ids_are_refused(peer, tmp_path):
 
 @pytest.mark.parametrize("args,words", [
     ([], "either --target"),
-    (["--target", "wss://127.0.0.1:1/"], "wss:// is not supported"),
+    (["--target", "http://127.0.0.1:1/"], "wants ws://HOST:PORT/PATH or wss://"),
     (["--target", "ws://127.0.0.1:1/", "--jobs", "0"], "--jobs"),
     (["--listen", "127.0.0.1:0"], "either --target"),
     (["--target", "ws://x:1/", "--encoding", "json"], "unknown encoding"),

@@ -154,9 +154,11 @@ def test_missing_peer_says_how_to_build(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--target-url", "http://127.0.0.1:1/"], "is not a ws:// URL"),
+    (["--target-url", "http://127.0.0.1:1/"], "is not a ws:// or wss:// URL"),
     (["--target", "noequals"], "expected NAME=VALUE"),
-    (["--target-url", "wss://127.0.0.1:1/"], "supports ws:// only"),
+    (["--target-url", "wss://127.0.0.1:1/", "--ca-file", "/nonexistent.pem"], "is not a file"),
+    (["--target-url", "wss://127.0.0.1:1/", "--ca-file", __file__, "--insecure"],
+     "contradict each other"),
     (["--target", "bad name=ws://127.0.0.1:1/"], "target name"),
     (["--client-cmd", "/nonexistent/client --x"], "is not an executable file"),
     (["--client-cmd", "no-such-program-mbws"], "not found on PATH"),
@@ -209,7 +211,7 @@ def test_external_broker_and_client_targets(tmp_path):
     targets = run.results()["targets"]
     assert targets == [{"name": "acme", "broker_url": f"ws://127.0.0.1:{port}/",
                         "bundled_broker": False, "client_cmd": "/bin/true --flag",
-                        "bundled_client": False}]
+                        "bundled_client": False, "broker_tls": None, "client_tls": None}]
     assert not (run.run_dir / "broker.log").exists()  # no bundled broker started
 
 
