@@ -283,6 +283,15 @@ static void conn_inert(bconn *c, int code)
     tp_timer_cancel(&c->timer);
 }
 
+/* The res-connected-before-close fault: the taken-over connection is
+ * closed 300 ms late, after CONNECTED went out on the new one. */
+static void takeover_close_fire(tp_timer *tm)
+{
+    bconn *c = tm->user;
+    if (c->tp)
+        tp_close(c->tp, MBWS_CLOSE_TAKEOVER);
+}
+
 /* MBWS_ACT_TAKEOVER: a new connection took the session of old (RES-6). */
 static void act_takeover(bconn *old)
 {
@@ -293,9 +302,14 @@ static void act_takeover(bconn *old)
         old->bs = NULL;
     }
     old->closing_code = MBWS_CLOSE_TAKEOVER;
-    if (old->tp && !mbws_fault_on(MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
+    int late = mbws_fault_on(MBWS_FAULT_RES_CONNECTED_BEFORE_CLOSE);
+    if (old->tp && !late && !mbws_fault_on(MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
         tp_close(old->tp, MBWS_CLOSE_TAKEOVER);
     conn_inert(old, MBWS_CLOSE_TAKEOVER);
+    if (old->tp && late) {
+        tp_timer_init(&old->timer, old->b->tp, takeover_close_fire, old);
+        tp_timer_in(&old->timer, 300);
+    }
 }
 
 /* MBWS_ACT_CONNECTED: a new session gets its queues, a resumed one is
