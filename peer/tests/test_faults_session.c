@@ -597,6 +597,26 @@ static void test_broker_model_faults(void)
     mbws_broker_pump(b);
     CHECK("BRK-6", c1.n == 1 && !strcmp(c1.body[0], "b"));
     mbws_broker_free(b);
+
+    /* BRK-2's cyclic turn after an UNSUBSCRIBE: correct, then with the fault */
+    for (int faulty = 0; faulty < 2; faulty++) {
+        with(faulty ? MBWS_FAULT_BRK_TURN_BY_INDEX : MBWS_FAULT_NONE);
+        fake c3;
+        b = mbws_broker_new(&fake_ops, 0);
+        fakes_init(b, &p, &c1, &c2, &c3, NULL);
+        mbws_broker_subscribe(c1.s, 1, "q", 1);
+        mbws_broker_subscribe(c2.s, 1, "q", 1);
+        mbws_broker_subscribe(c3.s, 1, "q", 1);
+        fake_pub(&p, "q", "m1");
+        fake_pub(&p, "q", "m2");
+        mbws_broker_pump(b);
+        mbws_broker_unsubscribe(c1.s, 1);
+        fake_pub(&p, "q", "m3");
+        mbws_broker_pump(b);
+        CHECK_EQ("BRK-2", c3.n, faulty ? 0 : 1); /* after c2 (served last) comes c3 */
+        CHECK_EQ("BRK-2", c2.n, faulty ? 2 : 1);
+        mbws_broker_free(b);
+    }
     with(MBWS_FAULT_NONE);
 }
 
