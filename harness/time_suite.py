@@ -29,11 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
+# Run as a script, Python puts this file's directory (harness/) first on
+# sys.path, so the package beside it imports as is (docs/architecture.md).
+from mbws_harness.targets import BundledBroker, TargetError, find_peer
+
 HARNESS = Path(__file__).resolve().parent
 ROOT = HARNESS.parent
 SUITE = HARNESS / "mbws-suite"
-sys.path.insert(0, str(HARNESS))
-from mbws_harness.targets import BundledBroker, TargetError, find_peer  # noqa: E402
 
 
 def measure(argv, **popen):

@@ -32,12 +32,14 @@ import threading
 import time
 from pathlib import Path
 
+# Run as a script, Python puts this file's directory (harness/) first on
+# sys.path, so the package beside it imports as is (docs/architecture.md).
+from mbws_harness import SUBPROTOCOLS, engine
+from mbws_harness.cases import CaseError, Execution, load_cases
+from mbws_harness.targets import Target, TargetError, find_peer
+
 HARNESS = Path(__file__).resolve().parent
 ROOT = HARNESS.parent
-sys.path.insert(0, str(HARNESS))
-from mbws_harness import SUBPROTOCOLS, engine  # noqa: E402
-from mbws_harness.cases import CaseError, Execution, load_cases  # noqa: E402
-from mbws_harness.targets import Target, TargetError, find_peer  # noqa: E402
 
 TRIVIAL = HARNESS / "tests" / "trivial"
 PY = "/usr/bin/python3"
@@ -152,9 +154,7 @@ def run(peer, cases, names, all_combos, run_dir, jobs, case_timeout_ms, log):
             for th in threads:
                 th.join()
         except BaseException:  # Ctrl-C reaches this thread: stop the engines by process group
-            with engine._RUNNING_LOCK:
-                for proc in list(engine._RUNNING):
-                    engine._kill_group(proc)
+            engine.stop_all()
             raise
     finally:
         if broker:

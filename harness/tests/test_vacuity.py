@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine_fixtures import PY, peer_binary
+import harness_support  # noqa: F401  harness/ first on sys.path, as when the script runs
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
