@@ -69,6 +69,14 @@ fuzz_decoder() {
   return "$rc"
 }
 
+# The engine's TLS under ASan/UBSan: the reference broker and echo client
+# over wss:// (certificate made for the run), flow and resume cases (drops
+# inside TLS), every process of the run built with the sanitizers.
+sanitizers_engine_tls() {
+  $PY harness/mbws-suite -q --peer "$root/build-asan/peer/mbws-peer" --tls \
+    --section flow --section continuation --run-id "ci-asan-tls-$$"
+}
+
 pytest_suites() {
   [ -d harness/tests ] || { echo "harness/tests missing"; return 1; }
   MBWS_PEER="$root/build/peer/mbws-peer" $PY -m pytest -q -p no:cacheprovider harness/tests
@@ -87,6 +95,7 @@ stage unit-tests ctest --test-dir build --output-on-failure
 stage unit-tests-valgrind unit_tests_under_valgrind
 stage build-clang-and-unit-tests bash -c 'CC=clang ci/build.sh build-clang && ctest --test-dir build-clang --output-on-failure'
 stage sanitizers-asan-ubsan bash -c 'CC=clang ci/build.sh build-asan -DMBWS_SANITIZE=ON && ctest --test-dir build-asan --output-on-failure'
+stage sanitizers-engine-tls sanitizers_engine_tls
 stage fuzz-decoder-${fuzz_seconds}s fuzz_decoder
 stage pytest-engine-peer-harness pytest_suites
 stage requirement-coverage $PY harness/coverage.py --check

@@ -39,7 +39,7 @@ static void rand_bytes(uint8_t *p, size_t n)
 {
     static unsigned seed;
     if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)(ws_clock_ms() * 1000.0);
+        seed = (unsigned)getpid() ^ (unsigned)(uint64_t)(ws_clock_ms() * 1000.0);
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
         p[i] = (uint8_t)(seed >> 16);
