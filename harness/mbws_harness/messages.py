@@ -1,7 +1,16 @@
 """Human-readable text for one execution's result: failure messages and
 wire-log lines (shared by pytest output, JUnit XML and the HTML report)."""
 
+import re
+
 ARROWS = {"out": "->", "in": "<-", "event": "**"}
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+def expand_leftovers(text):
+    """A reason must never show a raw ${name}: one the engine could not expand
+    (the value was never captured) reads as "(name: not known)"."""
+    return _PLACEHOLDER.sub(lambda m: f"({m.group(1)}: not known)", text or "")
 
 
 def wire_line(entry):
@@ -24,11 +33,23 @@ def wire_line(entry):
     if entry.get("announced_len") is not None:
         desc += f" [header announced {entry['announced_len']} B]"
     if entry.get("close_code") is not None and "close" in op:
-        desc += f" [close code {entry['close_code']}]"
+        reason = close_reason(entry)
+        desc += f" [close code {entry['close_code']}{f' reason {reason!r}' if reason else ''}]"
     if entry.get("truncated"):
         desc += " [payload truncated]"
     size = f"{length} B" if length is not None else ""
     return f"{when} {conn} {arrow} {op}{fin} {size}  {desc}".rstrip()
+
+
+def close_reason(entry):
+    """The reason text of a close frame (the payload after the 2-octet code)."""
+    hx = entry.get("hex") or ""
+    if entry.get("opcode") != "close" or len(hx) <= 4:
+        return ""
+    try:
+        return bytes.fromhex(hx[4:]).decode("utf-8", errors="replace")
+    except ValueError:
+        return ""
 
 
 def wire_text(wire, tail=None):
@@ -65,7 +86,7 @@ def failure_message(rec, target_desc="", report_hint="", tail=15):
              f"{' against ' + target_desc if target_desc else ''}: {kind}",
              f"{rec.get('title', '')}" + (f"  ({reqs})" if reqs else "")]
     if rec.get("reason"):
-        lines.append(f"reason: {rec['reason']}")
+        lines.append(f"reason: {expand_leftovers(rec['reason'])}")
     st = step_text(rec.get("failed_step"))
     if st:
         lines.append(st)

@@ -15,8 +15,8 @@ from pathlib import Path
 import jinja2
 
 from . import HARNESS_DIR, PROFILE, SUBPROTOCOLS, SUITE_VERSION, VERDICTS
-from . import expected
-from .messages import failure_message, step_text, wire_line, wire_text
+from . import certificate, expected
+from .messages import close_reason, expand_leftovers, failure_message, step_text, wire_line, wire_text
 
 FORMAT = "mbws-suite-results"
 FORMAT_VERSION = 1
@@ -72,7 +72,7 @@ def build_records(state, store, selected):
             out["reason"] = f"the engine gave an unknown verdict {verdict!r}. {rec.get('reason') or ''}".strip()
         else:
             out["verdict"] = verdict
-            out["reason"] = rec.get("reason") or ""
+            out["reason"] = expand_leftovers(rec.get("reason"))
         known = expected.find(getattr(state, "expected", []), ex.case_id, ex.subprotocol, ex.encoding)
         if known:  # a listed known deviation: xfail when it failed, xpass when it passed
             out["expected_failure"] = {"reason": known.reason, "listed_in": known.where,
@@ -406,6 +406,7 @@ def write_all(state, store, selected):
     records = build_records(state, store, selected)
     summary = summarize(records, state)
     doc = results_document(state, store, records, summary)
+    doc["certificate"] = certificate.build(doc, records, state)
     paths = OrderedDict()
     paths["results"] = run_dir / "results.json"
     paths["results"].write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -439,10 +440,31 @@ def write_all(state, store, selected):
             row["cells"][r["target"]] = r
         paths["matrix"].write_text(env.get_template("matrix.html.j2").render(
             rows=list(rows.values()), **ctx), encoding="utf-8")
+    write_wire_files(run_dir, records)
     paths["html"] = run_dir / "index.html"
     paths["html"].write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
     _point_latest(run_dir)
     return paths, summary
+
+
+def write_wire_files(run_dir, records):
+    """wire/<anchor>.js per execution, loaded by index.html when a record is
+    opened (a <script> works from file:// where fetch() does not), so the
+    page itself stays small however long the wire logs are."""
+    wdir = run_dir / "wire"
+    wdir.mkdir(exist_ok=True)
+    for r in records:
+        if not r["wire"]:
+            continue
+        rows = []
+        for e in r["wire"]:
+            e = dict(e)
+            if e.get("opcode") == "close" and e.get("close_code") is not None:
+                e["close_reason"] = close_reason(e)
+            rows.append(e)
+        body = json.dumps(rows, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
+        (wdir / f"{r['anchor']}.js").write_text(f"mbwsWire({json.dumps(r['anchor'])},{body});\n",
+                                                 encoding="utf-8")
 
 
 def _point_latest(run_dir):

@@ -28,10 +28,15 @@ def wire_for(case, sub, enc, verdict):
              "hex": "0100002101000800000000000000010600080000000000000010080008000000000001000000",
              "frame": "CONNECT version=1 credit=16 max-frame=65536"},
             {"t_ms": 1.1, "conn": 1, "dir": "in", "opcode": enc, "fin": True, "len": 50,
-             "hex": "02", "frame": "CONNECTED version=1 credit=8 max-frame=65536"}]
+             "hex": "02", "frame": 'CONNECTED version=1 credit=8 max-frame=65536 name="fake broker 1.0"'}]
     if verdict in ("fail", "error"):
         wire.append({"t_ms": 1501.0, "conn": 1, "dir": "event",
                      "note": f"FAKE-WIRE-MARK {case} no ACK in 1500 ms"})
+        # a frame that does not decode, and the broker's close with a reason
+        wire.append({"t_ms": 1502.0, "conn": 1, "dir": "in", "opcode": "binary", "fin": True,
+                     "len": 2, "hex": "ff00", "decode_error": "unknown frame type 0xff"})
+        wire.append({"t_ms": 1503.0, "conn": 1, "dir": "in", "opcode": "close", "fin": True,
+                     "len": 15, "close_code": 4007, "hex": "0fa7" + b"flow exceeded".hex()})
     return wire
 
 

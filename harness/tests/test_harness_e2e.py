@@ -47,6 +47,17 @@ def test_full_suite_under_a_minute_with_a_result_for_every_execution(full_run):
     assert full_run.wall_s < 60, f"the full suite took {full_run.wall_s:.1f} s"
 
 
+def test_full_report_of_one_target_stays_under_1_mb_with_a_certificate(full_run):
+    html = (full_run.run_dir / "index.html").read_text()
+    assert len(html.encode()) < 1_000_000, f"index.html is {len(html.encode())} bytes"
+    assert "${" not in html
+    cert = full_run.results()["certificate"]["targets"][0]
+    assert cert["connected_name"]  # the reference broker announces a name
+    ids = {q["id"] for q in cert["requirements"]}
+    protocol = (REPO / "docs" / "protocol.md").read_text()
+    assert all(f'<a id="{i}"></a>' in protocol for i in ids), "a requirement without its anchor"
+
+
 def test_exit_status_and_pytest_outcomes_follow_the_verdicts(full_run):
     doc = full_run.results()
     outcomes = full_run.pytest_outcomes()

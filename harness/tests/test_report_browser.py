@@ -48,3 +48,27 @@ def test_screenshot_is_rendered(fake_run, tmp_path):
     assert shot.exists(), proc.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000
+
+
+def test_wire_log_shows_close_code_reason_and_decoder_error(fake_run):
+    url = (fake_run.run_dir / "index.html").as_uri() + "#reference--B-FLOW-003-MBWS-binary"
+    dom = chromium(url, "--dump-dom", "--virtual-time-budget=3000").stdout
+    m = re.search(r'<details class="rec fail" id="reference--B-FLOW-003-MBWS-binary"', dom)
+    block = dom[m.start():].split("</details>", 1)[0]
+    assert 'close code 4007 reason "flow exceeded"' in block
+    assert "does not decode: unknown frame type 0xff" in block
+
+
+def test_certificate_opens_the_report(fake_run):
+    dom = chromium((fake_run.run_dir / "index.html").as_uri(), "--dump-dom",
+                   "--virtual-time-budget=3000").stdout
+    cert = dom.index('id="certificate"')
+    assert cert < dom.index('id="summary"') < dom.index('id="results"')
+    block = dom[cert:dom.index('id="summary"')]
+    assert "MBWS profile 1, revision 4" in block
+    assert '<code class="connected-name">fake broker 1.0</code>' in block
+    assert re.search(r'href="[^"]*docs/protocol\.md#FLOW-3"', block)
+    # every requirement of the (fake) profile has a row with a verdict
+    import json
+    reqs = json.loads((fake_run.run_dir / "results.json").read_text())["certificate"]["targets"][0]["requirements"]
+    assert len(re.findall(r'<tr class="cr-', block)) == len(reqs) > 0
