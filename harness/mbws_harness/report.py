@@ -431,20 +431,25 @@ def write_all(state, store, selected):
                targets=[t["name"] for t in doc["targets"]])
     if state.several:
         paths["matrix"] = run_dir / "matrix.html"
-        rows = OrderedDict()
-        for r in sorted(records, key=lambda r: (_natural(r["case"]), _SUB_ORDER.get(r["subprotocol"], 9),
-                                                r["encoding"])):
-            row = rows.setdefault((r["case"], r["combination"]),
-                                  {"case": r["case"], "combination": r["combination"],
-                                   "title": r["title"], "section": r["section"], "cells": {}})
-            row["cells"][r["target"]] = r
         paths["matrix"].write_text(env.get_template("matrix.html.j2").render(
-            rows=list(rows.values()), **ctx), encoding="utf-8")
+            rows=matrix_rows(records), **ctx), encoding="utf-8")
     write_wire_files(run_dir, records)
     paths["html"] = run_dir / "index.html"
     paths["html"].write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
     _point_latest(run_dir)
     return paths, summary
+
+
+def matrix_rows(records):
+    """One row per case x combination, one cell (record) per target."""
+    rows = OrderedDict()
+    for r in sorted(records, key=lambda r: (_natural(r["case"]), _SUB_ORDER.get(r["subprotocol"], 9),
+                                            r["encoding"])):
+        row = rows.setdefault((r["case"], r["combination"]),
+                              {"case": r["case"], "combination": r["combination"],
+                               "title": r["title"], "section": r["section"], "cells": {}})
+        row["cells"][r["target"]] = r
+    return list(rows.values())
 
 
 def write_wire_files(run_dir, records):
