@@ -288,6 +288,7 @@ def write_not_run(run_dir, why, config=None, state=None, targets=None):
         ("started_broker", _started_section(state) if state else None),
         ("summary", dict(_counts(), total=0, pass_rate=None, xfail=0, xpass=0,
                          cases={"pass": 0, "warn": 0, "fail": 0, "skip": 0}, cases_by_target={},
+                         skipped=[], not_exercised=[],
                          by_target={}, by_section={}, by_requirement={})),
         ("results", []),
     ])
