@@ -183,6 +183,10 @@ def test_suite_over_tls_reports_the_tls_facts(peer, tmp_path):
     assert t["broker_tls"]["version"].startswith("TLSv1.") and t["broker_tls"]["verified"]
     assert t["client_tls"]["version"].startswith("TLSv1.")
     assert "TLS: TLSv1." in (run.run_dir / "index.html").read_text()
+    cert = doc["certificate"]["targets"][0]["tls"]  # the conformance statement names the TLS too
+    assert cert["broker"]["version"].startswith("TLSv1.") and cert["client"]["version"].startswith("TLSv1.")
+    html = (run.run_dir / "index.html").read_text()
+    assert "<th>TLS</th><td>broker: TLSv1." in html[html.index('id="certificate"'):html.index('id="summary"')]
     assert not (run.run_dir / "tls" / "server.key").exists()  # the key is not kept
 
 
