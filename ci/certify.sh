@@ -36,7 +36,7 @@ Build and run:
   --peer PATH          the mbws-peer binary (default: DIR/peer/mbws-peer)
   --report-dir DIR     reports go to DIR/<run-id>/ (default: reports)
   --run-id ID          run directory name   [MBWS_RUN_ID, default: a timestamp]
-  --jobs N             concurrent case executions (default 24)
+  --jobs N             concurrent case executions (default 48)
   -h, --help           this text
 
 Reports: <report-dir>/<run-id>/{index.html,results.json,junit.xml,badge.svg}

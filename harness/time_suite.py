@@ -103,7 +103,8 @@ def main(argv=None):
         description=__doc__.split("\n\n")[0], epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     ap.add_argument("--peer", help="mbws-peer binary (default $MBWS_PEER, else build/peer/mbws-peer)")
     ap.add_argument("--cases", default=str(ROOT / "cases"), help="case directory (default cases/)")
-    ap.add_argument("--jobs", type=int, default=24, help="engine --jobs for the engine runs (default 24)")
+    ap.add_argument("--jobs", type=int, default=24,
+                    help="engine --jobs for each of the two engine runs (default 24)")
     ap.add_argument("--only", choices=["suite", "engine"], help="one measurement only")
     args = ap.parse_args(own)
     try:

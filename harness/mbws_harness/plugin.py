@@ -75,8 +75,8 @@ def pytest_addoption(parser):
                 help="the mbws-peer binary (default: build/peer/mbws-peer in the repository)")
     g.addoption("--cases", metavar="DIR", default=str(REPO_DIR / "cases"),
                 help="case directory with schema.json (default: the repository's cases/)")
-    g.addoption("--jobs", type=int, default=24, metavar="N",
-                help="concurrent case executions in the engine (default 24; most cases "
+    g.addoption("--jobs", type=int, default=48, metavar="N",
+                help="concurrent case executions in the engine (default 48; most cases "
                      "wait on timers, not on the CPU)")
     g.addoption("--case-timeout", type=int, default=20000, metavar="MS",
                 help="hard limit for one case execution (default 20000)")

@@ -158,26 +158,74 @@ static cJSON *finish(struct worker *w, const eng_job *job, int hard_ms)
     return eng_result_stub(job, "error", why);
 }
 
+/* What a case surely waits, in ms: its wait_ms, for_ms and not_before_ms
+ * (fixed numbers only). The longest start first, so that a 5 s case does
+ * not begin near the end and hold the whole run up. */
+static long min_wait_ms(const eng_case *c)
+{
+    static const char *const keys[] = {"wait_ms", "for_ms", "not_before_ms"};
+    long ms = 0;
+    const cJSON *step;
+    cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(c->root, "steps"))
+    {
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(step, keys[k]);
+            if (cJSON_IsNumber(v) && v->valuedouble > 0)
+                ms += (long)v->valuedouble;
+        }
+    }
+    return ms;
+}
+
+struct start_key {
+    long ms;
+    size_t job;
+};
+
+static int cmp_start(const void *a, const void *b)
+{
+    const struct start_key *x = a, *y = b;
+    if (x->ms != y->ms)
+        return x->ms > y->ms ? -1 : 1;
+    return x->job < y->job ? -1 : x->job > y->job;
+}
+
+/* Job indexes in the order to start them: longest surely waiting first. */
+static size_t *start_order(const eng_job *jobs, size_t n)
+{
+    struct start_key *k = calloc(n ? n : 1, sizeof *k);
+    size_t *order = calloc(n ? n : 1, sizeof *order);
+    if (!k || !order)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        k[i] = (struct start_key){min_wait_ms(jobs[i].c), i};
+    qsort(k, n, sizeof *k, cmp_start);
+    for (size_t i = 0; i < n; i++)
+        order[i] = k[i].job;
+    free(k);
+    return order;
+}
+
 void eng_run_jobs(const eng_job *jobs, size_t n, const eng_target *t, int njobs,
                   cJSON **results, eng_done_fn done, void *done_arg)
 {
     struct worker ws[64];
     int running = 0;
     size_t next = 0, finished = 0;
+    size_t *order = start_order(jobs, n);
     if (njobs < 1)
         njobs = 1;
     if (njobs > 64)
         njobs = 64;
     while (finished < n) {
         while (running < njobs && next < n) {
-            if (spawn(&ws[running], jobs, next, t) < 0) {
-                results[next] = eng_result_stub(&jobs[next], "error", "cannot fork a worker");
-                done(done_arg, next, results[next], ++finished, n);
-                next++;
+            size_t j = order[next++];
+            if (spawn(&ws[running], jobs, j, t) < 0) {
+                results[j] = eng_result_stub(&jobs[j], "error", "cannot fork a worker");
+                done(done_arg, j, results[j], ++finished, n);
                 continue;
             }
             running++;
-            next++;
         }
         if (running <= 0)
             continue;
@@ -210,4 +258,5 @@ void eng_run_jobs(const eng_job *jobs, size_t n, const eng_target *t, int njobs,
             i--;
         }
     }
+    free(order);
 }
