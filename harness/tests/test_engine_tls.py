@@ -5,6 +5,7 @@ plain ws:// to a TLS port and the reverse). Certificates are made per test
 session with the openssl command, never kept in the repository."""
 import json
 import shutil
+import socket
 import subprocess
 import time
 
@@ -198,3 +199,71 @@ def test_suite_with_a_wrong_ca_errs_every_case(peer, certs, tls_broker, tmp_path
     res = run.results()["results"]
     assert res and {r["verdict"] for r in res} == {"error"}
     assert all("certificate not trusted" in r["reason"] for r in res)
+
+
+def _s_server(tmp_path, *args):
+    """`openssl s_server` on a free loopback port; returns (Popen, wss URL)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet",
+                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return proc, f"wss://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("openssl s_server did not start")
+
+
+def test_tls_version_refused_is_named(peer, certs, tmp_path):
+    proc, url = _s_server(tmp_path, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
+                          "-cert", certs["cert"], "-key", certs["key"])
+    try:
+        r = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target", url,
+                       "--ca-file", certs["ca"], *ONE)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.rc == 1 and r.one()["verdict"] == "error", r.stderr
+    assert "TLS version refused" in r.one()["reason"]
+
+
+def test_client_certificate_for_mutual_tls(peer, certs, tmp_path):
+    """A broker that demands a client certificate: without one every case is
+    an error naming --client-cert; with one the TLS handshake goes through
+    (s_server then answers the upgrade with a web page: a fail, not TLS)."""
+    d = tmp_path / "client"
+    d.mkdir()
+    key, csr, crt = d / "c.key", d / "c.csr", d / "c.pem"
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", "/CN=mbws test client"], check=True,
+                   capture_output=True)
+    # a client certificate signed by a CA of its own, which the server trusts
+    ca_dir = tmp_path / "client-ca"
+    ca_dir.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    ca_dir / "cca.key", "-out", ca_dir / "cca.pem", "-days", "2", "-subj",
+                    "/CN=client CA"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_dir / "cca.pem", "-CAkey",
+                    ca_dir / "cca.key", "-CAcreateserial", "-out", crt, "-days", "2"],
+                   check=True, capture_output=True)
+    proc, url = _s_server(tmp_path, "-Verify", "1", "-CAfile", str(ca_dir / "cca.pem"),
+                          "-cert", certs["cert"], "-key", certs["key"], "-www")
+    try:
+        without = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target", url,
+                             "--ca-file", certs["ca"], *ONE)
+        with_cert = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target", url,
+                               "--ca-file", certs["ca"], "--client-cert", str(crt),
+                               "--client-key", str(key), *ONE)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert without.one()["verdict"] == "error", without.stderr
+    assert "--client-cert" in without.one()["reason"]
+    assert with_cert.one()["verdict"] == "fail", with_cert.stderr
+    assert "upgrade refused with HTTP 200" in with_cert.one()["reason"]

@@ -353,7 +353,11 @@ int ws_tls_probe(ws_conn *c, const char *host, int port, double deadline, char *
                  size_t errlen)
 {
     int rc = tcp_connect(c, host, port, deadline, err, errlen);
-    return rc == WS_OK ? ws_tls_connect(c, c->tls_ctx, host, deadline, err, errlen) : rc;
+    if (rc == WS_OK)
+        rc = ws_tls_connect(c, c->tls_ctx, host, deadline, err, errlen);
+    double settle = ws_clock_ms() + 250;
+    return rc == WS_OK ? ws_tls_settle(c, host, settle < deadline ? settle : deadline, err, errlen)
+                       : rc;
 }
 
 int ws_listen(const char *host, int port, int *fd_out, int *port_out, char *err, size_t errlen)

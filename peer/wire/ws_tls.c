@@ -252,6 +252,31 @@ int ws_tls_connect(ws_conn *c, ws_tls_ctx *x, const char *host, double deadline,
     return handshake(c, 0, host, deadline, err, errlen);
 }
 
+int ws_tls_settle(ws_conn *c, const char *host, double deadline, char *err, size_t errlen)
+{
+    uint8_t buf[512];
+    for (;;) {
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_read(c->tls, buf, sizeof buf);
+        if (r > 0)
+            continue; /* nothing was asked yet: whatever came is not ours to keep */
+        int e = SSL_get_error(c->tls, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            struct pollfd p = {c->fd, POLLIN, 0};
+            int t = ws_ms_until(deadline);
+            if (t == 0 || poll(&p, 1, t) <= 0)
+                return WS_OK;
+            continue;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !ERR_peek_error()))
+            return WS_OK; /* closed without a word: the cases will see it */
+        explain(c, 0, e, host, err, errlen);
+        ERR_clear_error();
+        return WS_TLS_FAIL;
+    }
+}
+
 int ws_tls_accept(ws_conn *c, ws_tls_ctx *x, double deadline, char *err, size_t errlen)
 {
     if (start(c, x, err, errlen) != WS_OK)

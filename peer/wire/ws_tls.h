@@ -29,6 +29,11 @@ int ws_tls_ctx_insecure(const ws_tls_ctx *x);
  * host: the name to send as SNI (not for an IP address) and to verify. */
 int ws_tls_connect(struct ws_conn *c, ws_tls_ctx *x, const char *host, double deadline,
                    char *err, size_t errlen);
+/* Client role, after the handshake: reads what the server sends until
+ * deadline and discards it. TLS 1.3 servers refuse a client certificate
+ * (or its absence) only then, with an alert: WS_TLS_FAIL with err. */
+int ws_tls_settle(struct ws_conn *c, const char *host, double deadline, char *err,
+                  size_t errlen);
 int ws_tls_accept(struct ws_conn *c, ws_tls_ctx *x, double deadline, char *err, size_t errlen);
 
 /* Like recv/send: octets moved, 0 at the end of the stream (read), or -1
