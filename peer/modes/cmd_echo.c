@@ -102,27 +102,22 @@ static void on_finished(cl_agent *a)
     ((echo_run *)cl_user(a))->done = 1;
 }
 
-int cmd_echo(int argc, char **argv)
+/* The variables of profile section 12 (and MBWS_DISCONNECT_AFTER) into r
+ * and cfg; 0, or 2 after a message. */
+static int echo_parse_env(echo_run *r, cl_config *cfg)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
     const char *url = getenv("MBWS_URL"), *sp = getenv("MBWS_SUBPROTOCOL"),
                *enc = getenv("MBWS_ENCODING");
-    echo_run r;
-    memset(&r, 0, sizeof r);
-    r.in = getenv("MBWS_IN");
-    r.out = getenv("MBWS_OUT");
-    if (!url || !r.in || !r.out || !*r.in || !*r.out) {
+    r->in = getenv("MBWS_IN");
+    r->out = getenv("MBWS_OUT");
+    if (!url || !r->in || !r->out || !*r->in || !*r->out) {
         fprintf(stderr, "echo: MBWS_URL, MBWS_IN and MBWS_OUT must be set\n");
         usage(stderr);
         return 2;
     }
-    cl_config cfg = {0};
-    cfg.url = url;
-    cfg.subprotocols = sp && *sp ? sp : MBWS_SUBPROTOCOL_MBWS;
-    cfg.encoding = enc && !strcmp(enc, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
+    cfg->url = url;
+    cfg->subprotocols = sp && *sp ? sp : MBWS_SUBPROTOCOL_MBWS;
+    cfg->encoding = enc && !strcmp(enc, "text") ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
     if (enc && strcmp(enc, "text") && strcmp(enc, "binary")) {
         fprintf(stderr, "echo: MBWS_ENCODING must be binary or text\n");
         return 2;
@@ -136,16 +131,21 @@ int cmd_echo(int argc, char **argv)
                     da);
             return 2;
         }
-        r.disconnect_after = n;
+        r->disconnect_after = n;
     }
-    cfg.credit = 64;
-    cfg.max_frame = 1u << 20;
-    cfg.ack_delay_ms = 0;
-    cfg.flow_after_read = 1; /* FLOW-3 observable: no FLOW amid one read (C-FLOW-003) */
-    cfg.manual_accept = 1; /* ACK once republished (ECHO-1) */
-    cfg.reconnect_ms = 100; /* ECHO-2: resume well within 2 s */
-    cfg.label = "echo";
+    cfg->credit = 64;
+    cfg->max_frame = 1u << 20;
+    cfg->ack_delay_ms = 0;
+    cfg->flow_after_read = 1; /* FLOW-3 observable: no FLOW amid one read (C-FLOW-003) */
+    cfg->manual_accept = 1; /* ACK once republished (ECHO-1) */
+    cfg->reconnect_ms = 100; /* ECHO-2: resume well within 2 s */
+    cfg->label = "echo";
+    return 0;
+}
 
+/* Runs the echo client until its session is over; the exit status. */
+static int echo_run_agent(echo_run *r, const cl_config *cfg)
+{
     signal(SIGPIPE, SIG_IGN);
     tp_options o = {0};
     o.quiet_lws = 1;
@@ -155,16 +155,16 @@ int cmd_echo(int argc, char **argv)
      * this buffer is full or the frame ends; a small buffer lets an
      * oversized frame be judged from its header after its first octets. */
     o.rx_chunk = 64;
-    o.client_tls = !strncmp(url, "wss://", 6);
+    o.client_tls = !strncmp(cfg->url, "wss://", 6);
     tp_events none = {0};
     tp_ctx *t = tp_new(&o, &none, NULL);
     if (!t)
         return 5;
     cl_handlers h = {on_connected, on_deliver, on_acked, NULL, on_finished};
-    cl_agent *a = cl_new(t, &cfg, &h, &r);
+    cl_agent *a = cl_new(t, cfg, &h, r);
     int status = 5;
     if (a && cl_start(a) == 0) {
-        while (!r.done)
+        while (!r->done)
             if (tp_service(t, 1000) < 0)
                 break;
         status = cl_status(a);
@@ -173,12 +173,25 @@ int cmd_echo(int argc, char **argv)
         if (status == CL_ERROR && mbws_fault_on(MBWS_FAULT_ECHO_EXIT_0_AFTER_ERROR))
             status = 0;
     } else {
-        fprintf(stderr, "echo: bad MBWS_URL '%s'\n", url);
+        fprintf(stderr, "echo: bad MBWS_URL '%s'\n", cfg->url);
         status = 2;
     }
-    fprintf(stderr, "echo: %lu messages republished, %lu skipped, exit %d\n", r.echoed, r.skipped,
+    fprintf(stderr, "echo: %lu messages republished, %lu skipped, exit %d\n", r->echoed, r->skipped,
             status);
     cl_free(a);
     tp_free(t);
     return status;
+}
+
+int cmd_echo(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    echo_run r;
+    memset(&r, 0, sizeof r);
+    cl_config cfg = {0};
+    int rc = echo_parse_env(&r, &cfg);
+    return rc ? rc : echo_run_agent(&r, &cfg);
 }
