@@ -13,6 +13,21 @@ def expand_leftovers(text):
     return _PLACEHOLDER.sub(lambda m: f"({m.group(1)}: not known)", text or "")
 
 
+# Profile appendix B: the 1000 ms timers (ACK-2's ACK, FLOW-5's window) get
+# 500 ms of tolerance in cases, so a case waits 1500 ms. Say so, instead of
+# letting 1500 ms read like the profile's value.
+_TIMED = re.compile(r"\b((?:ACK|FLOW)\b[^;\n]{0,60}?)within 1500 ms")
+
+
+def timing_note(text):
+    return _TIMED.sub(r"\1within 1000 ms (+500 ms tolerance)", text or "")
+
+
+def reason_text(text):
+    """A reason or expectation as reports show it."""
+    return timing_note(expand_leftovers(text))
+
+
 def wire_line(entry):
     t = entry.get("t_ms")
     when = f"{t:9.1f} ms" if isinstance(t, (int, float)) else " " * 12
@@ -70,7 +85,7 @@ def step_text(step):
         head += f" at {step['path']}"
     out = [head]
     if "expected" in step:
-        out.append(f"  expected: {step.get('expected')}")
+        out.append(f"  expected: {timing_note(str(step.get('expected')))}")
     if "received" in step:
         out.append(f"  received: {step.get('received')}")
     return "\n".join(out)
@@ -86,7 +101,7 @@ def failure_message(rec, target_desc="", report_hint="", tail=15):
              f"{' against ' + target_desc if target_desc else ''}: {kind}",
              f"{rec.get('title', '')}" + (f"  ({reqs})" if reqs else "")]
     if rec.get("reason"):
-        lines.append(f"reason: {expand_leftovers(rec['reason'])}")
+        lines.append(f"reason: {reason_text(rec['reason'])}")
     st = step_text(rec.get("failed_step"))
     if st:
         lines.append(st)

@@ -19,7 +19,7 @@ import pytest
 
 from . import DEFAULT_REPORT_DIR, REPO_DIR, SUBPROTOCOLS, engine, expected, report, selection, tls, valgrind
 from .cases import CaseError, Execution, load_cases, load_requirements
-from .messages import expand_leftovers, failure_message
+from .messages import reason_text, failure_message
 from .started import StartedBroker
 from .targets import (BUNDLED, BundledBroker, TargetError, build_targets, check_client_cmd,
                       check_reachable, find_peer)
@@ -261,7 +261,7 @@ class SuiteState:
             return
         if verdict == "skip":
             pytest.skip(f"{ex.case_id} [{ex.combo}]: "
-                        f"{expand_leftovers(rec.get('reason')) or 'skipped by the engine'}")
+                        f"{reason_text(rec.get('reason')) or 'skipped by the engine'}")
         hint = f"report: {self.run_dir / 'index.html'}#{report.anchor(rec)}"
         pytest.fail(failure_message(rec, f"{target.name} ({target.describe(self.broker_urls.get(target.name))})", hint),
                     pytrace=False)

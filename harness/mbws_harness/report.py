@@ -16,7 +16,7 @@ import jinja2
 
 from . import HARNESS_DIR, PROFILE, SUBPROTOCOLS, SUITE_VERSION, VERDICTS
 from . import certificate, expected
-from .messages import close_reason, expand_leftovers, failure_message, step_text, wire_line, wire_text
+from .messages import close_reason, reason_text, failure_message, step_text, wire_line, wire_text
 
 FORMAT = "mbws-suite-results"
 FORMAT_VERSION = 1
@@ -72,7 +72,7 @@ def build_records(state, store, selected):
             out["reason"] = f"the engine gave an unknown verdict {verdict!r}. {rec.get('reason') or ''}".strip()
         else:
             out["verdict"] = verdict
-            out["reason"] = expand_leftovers(rec.get("reason"))
+            out["reason"] = reason_text(rec.get("reason"))
         known = expected.find(getattr(state, "expected", []), ex.case_id, ex.subprotocol, ex.encoding)
         if known:  # a listed known deviation: xfail when it failed, xpass when it passed
             out["expected_failure"] = {"reason": known.reason, "listed_in": known.where,

@@ -36,7 +36,7 @@ def test_failure_message_has_step_expected_received_and_wire_tail(fake_run):
     block = block.split("\n___", 1)[0]
     assert "FAIL" in block and "no ERROR 7 after the excess MESSAGE" in block
     assert "failed step #3 (expect_frame)" in block
-    assert "expected: ACK seq=5 within 1500 ms" in block
+    assert "expected: ACK seq=5 within 1000 ms (+500 ms tolerance)" in block
     assert "received: no frame in 1500 ms" in block
     assert "FAKE-WIRE-MARK B-FLOW-003" in block
     assert "CONNECT version=1" in block
