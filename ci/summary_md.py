@@ -14,6 +14,15 @@ def main(path):
                                      t["client_cmd"] and f"client `{t['client_cmd']}`") if x)
         out.append(f"- **{t['name']}** ({what}): {c['pass']}/{c['pass'] + c['fail']} cases passed"
                    + (f", {c['skip']} skipped" if c["skip"] else ""))
+    several = len(doc["targets"]) > 1
+    not_exercised = [f"- **{e['requirement']} NOT EXERCISED**{' @' + e['target'] if several else ''}: "
+                     f"every case citing it skipped ({', '.join(e['cases'])}): {'; '.join(e['reasons'])}"
+                     for e in s.get("not_exercised", [])]
+    not_exercised += [f"- {e['requirement']} not exercised by `{e['case']}` [{', '.join(e['combinations'])}]"
+                      f"{' @' + e['target'] if several else ''}: {'; '.join(e['reasons']) or 'skipped'}"
+                      for e in s.get("skipped", [])]
+    if not_exercised:  # skips are findings (issue 11): at the top, never hidden in a count
+        out += ["", "Not exercised (a skip is a finding, not a pass):", ""] + not_exercised
     out += ["", f"Executions: {s['total']} — pass {s['pass']}, fail {s['fail']}, "
                 f"error {s['error']}, skip {s['skip']}", "",
             "| section | pass | fail | error | skip |", "|---|---|---|---|---|"]

@@ -170,3 +170,13 @@ def test_requirement_with_every_execution_skipped_is_not_exercised():
     lines = skip_lines({"skipped": skipped, "not_exercised": not_ex}, False)
     assert lines[0] == ("FLOW-3 NOT EXERCISED: every case citing it skipped (B-FLOW-103): "
                         "limit raised first")
+
+
+def test_ci_summary_lists_what_was_not_exercised_first(fake_run):
+    """ci/summary_md.py (CI job summaries): skips are findings there too."""
+    import subprocess
+    out = subprocess.run(["/usr/bin/python3", str(HARNESS.parent / "ci" / "summary_md.py"),
+                          str(fake_run.run_dir / "results.json")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "FLOW-3 not exercised by `B-FLOW-004`" in out
+    assert out.index("Not exercised") < out.index("Executions:")
