@@ -23,6 +23,11 @@ suite certifies its own reference broker and echo client):
   --client-cmd CMD     command of the client under test      [MBWS_CLIENT_CMD]
                        (started per case with MBWS_URL, MBWS_SUBPROTOCOL,
                        MBWS_ENCODING, MBWS_IN, MBWS_OUT; profile section 12)
+  --broker-disconnect-cmd CMD
+                       makes the broker under test start a DISCONNECT of the
+                       sessions subscribed to $MBWS_ADDRESS ($MBWS_URL is set
+                       too); the SES-7 initiator cases skip without it
+                                                       [MBWS_BROKER_DISCONNECT_CMD]
   --name NAME          target name in the reports            [MBWS_TARGET_NAME]
   --start CMD          start the broker under test with CMD first (its own
                        process group), wait until --broker-url accepts
@@ -48,6 +53,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 broker_url=${MBWS_BROKER_URL:-}
 client_cmd=${MBWS_CLIENT_CMD:-}
+broker_disconnect_cmd=${MBWS_BROKER_DISCONNECT_CMD:-}
 name=${MBWS_TARGET_NAME:-}
 start_cmd=${MBWS_START_CMD:-}
 ca_file=${MBWS_CA_FILE:-}
@@ -65,6 +71,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --broker-url) need "$1" $#; broker_url=$2; shift 2 ;;
         --client-cmd) need "$1" $#; client_cmd=$2; shift 2 ;;
+        --broker-disconnect-cmd) need "$1" $#; broker_disconnect_cmd=$2; shift 2 ;;
         --name) need "$1" $#; name=$2; shift 2 ;;
         --ca-file) need "$1" $#; ca_file=$2; shift 2 ;;
         --insecure) insecure=1; shift ;;
@@ -105,6 +112,7 @@ set -- --peer "$peer" --report-dir "$report_dir" --run-id "$run_id" ${jobs:+--jo
 [ -z "$ca_file" ] || set -- --ca-file "$ca_file" "$@"
 [ -z "$insecure" ] || set -- --insecure "$@"
 [ -z "$tls" ] || set -- --tls "$@"
+[ -z "$broker_disconnect_cmd" ] || set -- --broker-disconnect-cmd "$broker_disconnect_cmd" "$@"
 # A name only makes sense for a target given here (not for the reference peer).
 if [ -n "$name" ] && { [ -n "$broker_url" ] || [ -n "$client_cmd" ]; }; then
     set -- --target-name "$name" "$@"

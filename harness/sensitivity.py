@@ -36,7 +36,7 @@ from pathlib import Path
 from mbws_harness import SUBPROTOCOLS
 from mbws_harness import engine
 from mbws_harness.cases import CaseError, load_cases
-from mbws_harness.targets import BundledBroker, TargetError
+from mbws_harness.targets import BundledBroker, TargetError, bundled_disconnect_cmd
 from mbws_harness.targets import find_peer as targets_find_peer
 
 HARNESS = Path(__file__).resolve().parent
@@ -295,7 +295,8 @@ class Runner:
                     broker = BundledBroker([str(self.peer)], self.run_dir / f"{tag}.broker.log",
                                            extra_args=["--fault", fault.name])
                     self._track_broker(broker, True)
-                    target = ["--target", broker.start()]
+                    target = ["--target", broker.start(),
+                              "--broker-disconnect-cmd", bundled_disconnect_cmd(self.peer)]
                 else:
                     cmd = f"{shlex.quote(str(self.peer))} echo --fault {shlex.quote(fault.name)}"
                     target = ["--listen", "127.0.0.1:0", "--client-cmd", cmd]

@@ -160,6 +160,8 @@ def _argv(inv, peer_prefix, broker_url, client_cmd, json_out, case_timeout_ms, s
           tls=None):
     if inv.role == "broker":
         target = ["--target", broker_url]
+        if getattr(inv.target, "broker_disconnect_cmd", None):  # SES-7 trigger
+            target += ["--broker-disconnect-cmd", inv.target.broker_disconnect_cmd]
         if tls:
             target += tls.broker_args(broker_url, inv.target.broker_url == "bundled")
     else:

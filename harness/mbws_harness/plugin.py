@@ -50,6 +50,9 @@ def pytest_addoption(parser):
     g.addoption("--client-cmd", metavar="CMD",
                 help="shell command of a client under test, started per C- case with the "
                      "MBWS_* environment of profile section 12")
+    g.addoption("--broker-disconnect-cmd", metavar="CMD",
+                help="shell command that makes the broker under test start a DISCONNECT of the "
+                     "sessions subscribed to $MBWS_ADDRESS (SES-7 initiator cases; they skip without it)")
     g.addoption("--target-name", metavar="NAME",
                 help="name of the --target-url/--client-cmd target in reports (default 'target')")
     g.addoption("--target", dest="targets", action="append", metavar="NAME=URL",

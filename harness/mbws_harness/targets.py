@@ -29,6 +29,7 @@ class Target:
     broker_url: str = None   # None: no broker to test; BUNDLED: start the reference one
     client_cmd: str = None   # None: no client to test
     bundled_client: bool = False
+    broker_disconnect_cmd: str = None  # SES-7 trigger; None: those cases skip
 
     def roles(self):
         return [r for r, v in (("broker", self.broker_url), ("client", self.client_cmd)) if v]
@@ -110,7 +111,22 @@ def build_targets(opt, peer):
         targets["reference"] = Target("reference", broker_url=BUNDLED,
                                       client_cmd=f"{shlex.quote(str(peer))} echo",
                                       bundled_client=True)
+    for t in targets.values():
+        if t.broker_url == BUNDLED:
+            t.broker_disconnect_cmd = bundled_disconnect_cmd(peer)
+        elif t.broker_url:
+            t.broker_disconnect_cmd = getattr(opt, "broker_disconnect_cmd", None)
     return list(targets.values())
+
+
+# The bundled broker's --control-address, and the --broker-disconnect-cmd
+# that uses it: publish "disconnect ADDRESS" there.
+CONTROL_ADDRESS = "mbws-suite/control"
+
+
+def bundled_disconnect_cmd(peer):
+    return (f"{shlex.quote(str(peer))} client publish \"$MBWS_URL\" {CONTROL_ADDRESS} "
+            f"\"disconnect $MBWS_ADDRESS\"")
 
 
 def check_client_cmd(cmd, option="--client-cmd"):
@@ -186,6 +202,8 @@ class BundledBroker:
                                          # session-expiry 2 s: cases can wait for a detached
                                          # session to expire (RES-6) within the suite's budget
                                          "--session-expiry", "2",
+                                         # the SES-7 trigger (bundled_disconnect_cmd)
+                                         "--control-address", CONTROL_ADDRESS,
                                          # a binary string of 65532 octets (BIN-6) and a text one
                                          # of 65535 (TXT-6) only fit in frames above 65536 octets
                                          "--max-frame", "131072"] + list(extra_args)

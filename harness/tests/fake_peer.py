@@ -50,7 +50,8 @@ def cmd_run(argv):
         while i < len(argv):
             a = argv[i]
             if a in ("--case", "--target", "--listen", "--client-cmd", "--subprotocol",
-                     "--encoding", "--jobs", "--case-timeout", "--json"):
+                     "--encoding", "--jobs", "--case-timeout", "--json",
+                     "--broker-disconnect-cmd"):
                 v = argv[i + 1]
                 i += 2
                 if a == "--case":
@@ -69,7 +70,7 @@ def cmd_run(argv):
                     jobs = int(v)
                 elif a == "--case-timeout":
                     timeout = int(v)
-                else:
+                elif a == "--json":
                     out = v
             elif a == "--verbose":
                 i += 1

@@ -48,6 +48,10 @@ static void usage(FILE *out)
             "  --encoding ENC      only these encodings (default: all the case lists)\n"
             "  --jobs N            run up to N executions at once (default 1)\n"
             "  --case-timeout MS   hard limit for one execution (default 20000)\n"
+            "  --broker-disconnect-cmd CMD  B- cases: the command (through /bin/sh -c, with\n"
+            "                      MBWS_URL and MBWS_ADDRESS) that makes the broker start a\n"
+            "                      DISCONNECT of the sessions subscribed to MBWS_ADDRESS (SES-7);\n"
+            "                      without it, cases that need one skip\n"
             "  --json OUT          write the result file (docs/engine-interface.md)\n"
             "  --strict            a SHOULD or a project reading that does not hold (verdict warn)\n"
             "                      fails the execution instead\n"
@@ -320,6 +324,7 @@ enum {
     O_CLIENT_KEY,
     O_CERT,
     O_KEY,
+    O_BROKER_DISCONNECT_CMD,
 };
 
 static const struct option run_options[] = {
@@ -345,6 +350,7 @@ static const struct option run_options[] = {
     {"key", required_argument, NULL, O_KEY},
     {"verbose", no_argument, NULL, 'v'},
     {"strict", no_argument, NULL, O_STRICT},
+    {"broker-disconnect-cmd", required_argument, NULL, O_BROKER_DISCONNECT_CMD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -421,6 +427,9 @@ static int run_option(int opt, const char *v, struct run *r, struct run_args *a)
         return parse_listen(v, &a->t);
     case O_CLIENT_CMD:
         a->t.client_cmd = v;
+        return 0;
+    case O_BROKER_DISCONNECT_CMD:
+        a->t.broker_disconnect_cmd = v;
         return 0;
     case O_SUBPROTOCOL:
         return add_mask(v, "subprotocol", MBWS_SUBPROTOCOL_MBWS, MBWS_SUBPROTOCOL_MBLWS,
@@ -550,6 +559,8 @@ static int write_results(struct run *r, const eng_target *t, const char *path,
     if (t->role == ENG_TEST_BROKER) {
         cJSON_AddStringToObject(tg, "kind", "broker");
         cJSON_AddStringToObject(tg, "url", t->url);
+        if (t->broker_disconnect_cmd)
+            cJSON_AddStringToObject(tg, "broker_disconnect_cmd", t->broker_disconnect_cmd);
     } else {
         cJSON_AddStringToObject(tg, "kind", "client");
         cJSON_AddStringToObject(tg, "command", t->client_cmd);

@@ -50,6 +50,7 @@ typedef struct eng_target {
     char listen_host[256];
     int listen_port;
     const char *client_cmd;
+    const char *broker_disconnect_cmd; /* B-: makes the broker start a DISCONNECT; NULL: none */
     int case_timeout_ms;
     int verbose;
     ws_limits lim;           /* --max-buffered, --max-events, --max-frames */

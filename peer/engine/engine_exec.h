@@ -126,6 +126,7 @@ enum eng_status eng_step_accept_session(eng_exec *ex, const cJSON *step, const c
 enum eng_status eng_step_send(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_send_raw(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_send_tcp(eng_exec *ex, const cJSON *step, const cJSON *value);
+enum eng_status eng_step_broker_disconnect(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON *value);
 enum eng_status eng_step_expect_no_frame(eng_exec *ex, const cJSON *step, const cJSON *value);

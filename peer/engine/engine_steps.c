@@ -47,6 +47,7 @@ const eng_step_def eng_step_defs[] = {
       {"empty_between", v_bool}, {"hold", v_hold}, {"rsv", v_int}, {"burst", v_bool}},
      NULL, eng_step_send_raw},
     {"send_tcp", v_bytes, {{"conn", v_name}}, NULL, eng_step_send_tcp},
+    {"broker_disconnect", v_str, {{"within_ms", v_int}}, NULL, eng_step_broker_disconnect},
     {"expect", v_types,
      {{"conn", v_name}, {"fields", v_fields_match}, {"body", v_matcher}, {"encoding", v_encoding},
       K_TIMING, {"ignore", v_ignore}, {"capture", v_capture}},

@@ -6,13 +6,13 @@
  * close, timer) feeds the core, drains its actions, then pumps the queues;
  * deliveries made by the pump are drained in turn, until nothing is left. */
 #define _POSIX_C_SOURCE 200809L
+#include "broker_control.h"
+#include "broker_token.h"
 #include "broker_server.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conn_glue.h"
 #include "mbws_broker.h"
@@ -228,28 +228,6 @@ static mbws_session *find_session(void *app, const char *token, size_t len)
     return NULL;
 }
 
-static size_t new_token(void *app, char *buf, size_t cap)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-    unsigned char rnd[24];
-    (void)app;
-    if (cap < sizeof rnd + 1)
-        return 0;
-    if (mbws_fault_on(MBWS_FAULT_RES_REUSED_TOKEN))
-        return (size_t)snprintf(buf, cap, "%s", "fault-reused-token");
-    int fd = open("/dev/urandom", O_RDONLY);
-    if (fd < 0 || read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
-        if (fd >= 0)
-            close(fd);
-        return 0;
-    }
-    close(fd);
-    for (size_t i = 0; i < sizeof rnd; i++)
-        buf[i] = abc[rnd[i] & 63];
-    buf[sizeof rnd] = 0;
-    return sizeof rnd;
-}
-
 /* ---------------------------------------------------------- connections */
 
 static void log_frame(const bconn *c, const char *dir, const uint8_t *p, size_t len, int text)
@@ -373,6 +351,15 @@ static void act_session_end(bconn *c, const mbws_action *a)
     }
 }
 
+/* --control-address (broker_control.h): SES-7 DISCONNECT of the subscribers of addr */
+static void control_disconnect(broker *b, const char *addr, size_t alen, uint64_t now)
+{
+    for (bconn *o = b->conns; o; o = o->next)
+        if (o->mc && o->bs && o->bs->q && mbws_broker_subscribed(o->bs->q, addr, alen) &&
+            mbws_conn_disconnect(o->mc, now) == MBWS_CMD_OK)
+            want_drain(o);
+}
+
 static void drain(bconn *c)
 {
     broker *b = c->b;
@@ -402,7 +389,12 @@ static void drain(bconn *c)
             break;
         case MBWS_ACT_DELIVER:
             /* A client's MESSAGE: into its address's queue (ACK-1, BRK-1). */
-            if (bs && bs->q) {
+            if (bs && bs->q && broker_control_to(b->cfg.control_address, &a)) {
+                const char *ca;
+                size_t cl;
+                if (broker_control_parse(&a, &ca, &cl) == 0)
+                    control_disconnect(b, ca, cl, now);
+            } else if (bs && bs->q) {
                 if (mbws_broker_publish(bs->q, (const char *)a.address.ptr, a.address.len,
                                         a.has_content_type ? a.content_type.ptr : NULL,
                                         a.content_type.len, a.body.ptr, a.body.len)) {
@@ -623,7 +615,7 @@ broker *broker_new(const broker_config *cfg)
     b->ccfg.name = "mbws-peer broker";
     b->ccfg.app = b;
     b->ccfg.find_session = find_session;
-    b->ccfg.new_token = new_token;
+    b->ccfg.new_token = broker_new_token;
     b->model = mbws_broker_new(&model_ops, cfg->queue_bound);
     tp_options o = {0};
     o.listen_host = cfg->host;

@@ -20,6 +20,7 @@ typedef struct broker_config {
     size_t queue_bound;        /* BRK-6; 0: unbounded */
     uint32_t ack_delay_ms;     /* ACK coalescing (< 1000, ACK-2) */
     int verbose;               /* log every frame */
+    const char *control_address; /* "disconnect ADDR" published here: SES-7 trigger; NULL: none */
     enum tp_event_loop event_loop;
 } broker_config;
 

@@ -40,6 +40,10 @@ static void usage(FILE *out)
             "                         are held back (default 100000; 0: unbounded)\n"
             "  --ack-delay MS         coalesce ACKs for up to MS ms (default 5, < 1000)\n"
             "  --event-loop L         libev (default), libuv (both epoll) or poll\n"
+            "  --control-address A    a MESSAGE published to A with body 'disconnect ADDR'\n"
+            "                         makes the broker start a DISCONNECT (SES-7) of every\n"
+            "                         attached session subscribed to ADDR (the suite's\n"
+            "                         --broker-disconnect-cmd); not queued\n"
             "  --verbose              log every frame sent and received\n"
             "  --fault NAME           inject one deliberate violation ('mbws-peer faults')\n"
             "  --help                 this text\n\n"
@@ -58,6 +62,7 @@ enum {
     O_QUEUE_BOUND,
     O_ACK_DELAY,
     O_EVENT_LOOP,
+    O_CONTROL_ADDRESS,
 };
 
 static const struct option broker_options[] = {
@@ -71,6 +76,7 @@ static const struct option broker_options[] = {
     {"queue-bound", required_argument, NULL, O_QUEUE_BOUND},
     {"ack-delay", required_argument, NULL, O_ACK_DELAY},
     {"event-loop", required_argument, NULL, O_EVENT_LOOP},
+    {"control-address", required_argument, NULL, O_CONTROL_ADDRESS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -109,6 +115,13 @@ static int broker_option(int opt, const char *v, broker_config *cfg)
         return 0;
     case O_EVENT_LOOP:
         return opt_event_loop(v, &cfg->event_loop);
+    case O_CONTROL_ADDRESS:
+        if (!*v) {
+            fprintf(stderr, "broker: --control-address needs a non-empty address\n");
+            return -1;
+        }
+        cfg->control_address = v;
+        return 0;
     case 'v':
         cfg->verbose = 1;
         return 0;

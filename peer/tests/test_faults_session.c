@@ -115,46 +115,6 @@ static void test_version_before_order(void)
     }
 }
 
-/* SES-7, client as initiator: an unanswered DISCONNECT closes with 1000
- * after 2000 ms; the fault never closes. */
-static void test_initiator_no_close(void)
-{
-    for (int on = 0; on < 2; on++) {
-        open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
-        with(on ? MBWS_FAULT_SES_INITIATOR_NO_CLOSE : MBWS_FAULT_NONE);
-        br.link = 0;
-        mbws_conn_disconnect(cl.c, 50);
-        pump(&cl, &br, 50);
-        tick(&cl, NULL, 2100);
-        CHECK_EQ("SES-7", count_ev(&cl, MBWS_ACT_CLOSE), on ? 0 : 1);
-        close_all();
-    }
-}
-
-/* SES-7, client as initiator: on the reply it ACKs what it received; the
- * fault does not. */
-static void test_initiator_no_ack(void)
-{
-    for (int on = 0; on < 2; on++) {
-        cfg_client(&cc, MBWS_SP_MBWS, MBWS_ENC_BINARY);
-        cc.manual_accept = 1; /* like the echo client: no ACK before the application takes it */
-        cfg_broker(&bc, MBWS_SP_MBWS);
-        cs = mbws_session_new();
-        pair_start(&cl, &br, &cc, &bc, cs, 0);
-        with(on ? MBWS_FAULT_SES_INITIATOR_NO_ACK : MBWS_FAULT_NONE);
-        mbws_conn_disconnect(cl.c, 10);
-        cl.link = 0; /* the MESSAGE and the reply reach the client unanswered */
-        pub(&br, "q", "crossed", 1, 11);
-        pump(&cl, &br, 11);
-        int before = count_sent(&cl, MBWS_ACK);
-        mbws_frame d;
-        mbws_frame_init(&d, MBWS_DISCONNECT);
-        feed(&cl, &d, MBWS_ENC_BINARY, 12);
-        CHECK_EQ("SES-7", count_sent(&cl, MBWS_ACK) - before, on ? 0 : 1);
-        close_all();
-    }
-}
-
 static void test_always_binary(void)
 {
     with(MBWS_FAULT_SES_ALWAYS_BINARY);
@@ -643,8 +603,6 @@ int main(void)
     TEST_RUN(test_accept_any_version);
     TEST_RUN(test_second_connect_ignored);
     TEST_RUN(test_version_before_order);
-    TEST_RUN(test_initiator_no_close);
-    TEST_RUN(test_initiator_no_ack);
     TEST_RUN(test_always_binary);
     TEST_RUN(test_disconnect_without_ack);
     TEST_RUN(test_send_above_max_frame);

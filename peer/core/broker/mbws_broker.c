@@ -407,6 +407,14 @@ int mbws_broker_subscribe(mbws_bsess *s, uint64_t sub, const char *address, size
     return 0;
 }
 
+int mbws_broker_subscribed(const mbws_bsess *s, const char *address, size_t alen)
+{
+    for (const struct bsub *u = s->subs; u; u = u->snext)
+        if (u->addr->len == alen && !memcmp(u->addr->name, address, alen))
+            return 1;
+    return 0;
+}
+
 int mbws_broker_unsubscribe(mbws_bsess *s, uint64_t sub)
 {
     for (struct bsub **pp = &s->subs; *pp; pp = &(*pp)->snext) {

@@ -48,6 +48,8 @@ int mbws_broker_publish(mbws_bsess *s, const char *address, size_t alen, const v
 int mbws_broker_subscribe(mbws_bsess *s, uint64_t sub, const char *address, size_t alen);
 /* Returns 0, or 10 when sub is unknown (BRK-5). */
 int mbws_broker_unsubscribe(mbws_bsess *s, uint64_t sub);
+/* 1 when the session has a subscription to address, else 0. */
+int mbws_broker_subscribed(const mbws_bsess *s, const char *address, size_t alen);
 /* The client ACKed every delivery with seq <= seq: they leave the broker. */
 void mbws_broker_ack(mbws_bsess *s, uint64_t seq);
 /* The session may take more now (attached, window opened, max-frame grew):

@@ -166,6 +166,12 @@ static void conn_finalize(mbws_conn *c, int peer_code, uint64_t now)
             conn_detach_session(c, now);
         return;
     }
+    if (!conn_is_client(c) && c->state == MBWS_CS_DISC_SENT && !c->error_seen &&
+        mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_RESUMABLE)) {
+        s->disconnecting = 0; /* fault: as if no DISCONNECT had been sent */
+        conn_detach_session(c, now);
+        return;
+    }
     if (c->error_seen)
         conn_end_session(c, MBWS_END_ERROR); /* ERR-2 */
     else if (c->disc_seen || s->disconnecting)

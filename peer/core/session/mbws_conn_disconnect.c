@@ -25,8 +25,7 @@ static void start_close_timer(mbws_conn *c, uint64_t now)
 {
     c->t_close = now + MBWS_DISCONNECT_WAIT_MS;
     c->close_code_at_t = MBWS_CLOSE_NORMAL;
-    if (conn_is_client(c) && c->state == MBWS_CS_DISC_SENT &&
-        mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_CLOSE))
+    if (c->state == MBWS_CS_DISC_SENT && mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_CLOSE))
         c->t_close = NO_DEADLINE; /* fault: an unanswered DISCONNECT never closes */
 }
 

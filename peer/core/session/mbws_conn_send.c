@@ -166,8 +166,9 @@ void conn_keep_window(mbws_conn *c, uint64_t now)
     (void)now;
     /* SES-7: the DISCONNECT initiator sends no FLOW; the receiver of one
      * sends nothing after its reply. */
-    if (c->s == NULL || c->state != MBWS_CS_OPEN || c->s->window_held ||
-        mbws_fault_on(MBWS_FAULT_FLOW_WINDOW_FROZEN))
+    int open = c->state == MBWS_CS_OPEN ||
+               (c->state == MBWS_CS_DISC_SENT && mbws_fault_on(MBWS_FAULT_SES_INITIATOR_FLOW));
+    if (c->s == NULL || !open || c->s->window_held || mbws_fault_on(MBWS_FAULT_FLOW_WINDOW_FROZEN))
         return;
     uint64_t target = mbws_limit_add(c->s->in_acked, c->window);
     if (c->s->in_acked > 0 || c->cfg.credit > 0)
