@@ -37,6 +37,9 @@ typedef struct eng_case {
     unsigned enc_mask; /* bit (1 << enum mbws_encoding) */
     int timeout_ms;    /* 0: the command line's */
     int disconnect_after; /* C- cases: MBWS_DISCONNECT_AFTER for the client (ECHO-4); 0: unset */
+    /* limit_wait_ms: a MESSAGE above the implementation's limit waits this
+     * long for a FLOW, then the execution is skip (FLOW-6, appendix B) */
+    int limit_wait, limit_wait_ms;
 } eng_case;
 
 typedef struct eng_target {

@@ -196,6 +196,9 @@ enum eng_status eng_deliver(eng_exec *ex, eng_conn *c, const cJSON *step, int op
                             const uint8_t *p, size_t len)
 {
     uint64_t frags, rsv;
+    enum eng_status pst = eng_police(ex, c, step, opcode, p, len);
+    if (pst != ST_OK)
+        return pst; /* error: a case bug; skip: the implementation granted too little */
     if (eng_step_int(ex, step, "fragments", 1, &frags) < 0 || eng_step_int(ex, step, "rsv", 0, &rsv) < 0)
         return ST_ERROR;
     if (frags < 1 || frags > 100000)

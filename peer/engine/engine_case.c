@@ -80,7 +80,8 @@ static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
     static const char *const top[] = {"$schema", "id",          "title",        "description",
                                       "expectation", "requirements", "section", "subprotocols",
                                       "encodings", "timeout_ms",  "ignore",       "vars",
-                                      "steps",     "comment",     "disconnect_after"};
+                                      "steps",     "comment",     "disconnect_after",
+                                      "limit_wait_ms"};
     if (!cJSON_IsObject(root))
         return fail(v, "a case file holds one JSON object", NULL);
     const cJSON *k;
@@ -173,6 +174,15 @@ static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
     }
     if (v_disconnect_after(v, root, id->valuestring, out) < 0)
         return -1;
+    const cJSON *lw = cJSON_GetObjectItemCaseSensitive(root, "limit_wait_ms");
+    if (lw) {
+        o = push_key(v, "limit_wait_ms");
+        if (!cJSON_IsNumber(lw) || lw->valuedouble < 0 || lw->valuedouble > 60000)
+            return fail(v, "must be a number of milliseconds, 0..60000", NULL);
+        out->limit_wait_ms = (int)lw->valuedouble;
+        out->limit_wait = 1;
+        pop(v, o);
+    }
     const cJSON *ig = cJSON_GetObjectItemCaseSensitive(root, "ignore");
     if (ig && with_key(v, ig, v_ignore) < 0)
         return -1;

@@ -14,6 +14,10 @@ typedef struct eng_conn {
     int used;
     ws_conn ws;
     uint64_t max_ack_seen; /* highest ACK seq consumed on this connection */
+    /* what the implementation advertised on this connection (engine_police.c) */
+    int has_limit, has_max_frame;
+    uint64_t limit, max_frame;
+    char session[65];
 } eng_conn;
 
 /* The wire log, bounded (engine_wire.c). */
@@ -108,6 +112,15 @@ int eng_decode(const eng_exec *ex, int from_iut, const ws_event *e, mbws_frame *
 void eng_set_mark(eng_exec *ex, const char *name, double t);
 void eng_client_check(eng_exec *ex);
 enum eng_status eng_run_steps(eng_exec *ex, const cJSON *steps, const char *path, int top);
+
+/* engine_police.c: ST_ERROR (a case bug) when the message would break
+ * FLOW-6 or SES-8 towards the implementation and the step does not declare
+ * it ("violates"). */
+enum eng_status eng_police(eng_exec *ex, eng_conn *c, const cJSON *step, int opcode,
+                           const uint8_t *p, size_t len);
+/* Keeps c's limit and max-frame from a frame the implementation sent (in),
+ * and the session token of either side's CONNECT/CONNECTED. */
+void eng_police_track(eng_exec *ex, eng_conn *c, int in, const mbws_frame *f);
 
 /* engine_build.c: the octets of a frame described by a send step. */
 int eng_build_frame(eng_exec *ex, const cJSON *step, enum mbws_encoding enc, uint8_t **out,

@@ -382,7 +382,7 @@ enum eng_status eng_step_open_session(eng_exec *ex, const cJSON *step, const cJS
     static const char *const defaults[] = {"version", "1", "credit", "${credit}", "max-frame",
                                            "${max_frame}", NULL};
     cJSON *send = sub_step(step, "send", cJSON_CreateString("CONNECT"),
-                           (const char *const[]){"encoding", NULL});
+                           (const char *const[]){"encoding", "violates", NULL});
     cJSON_AddItemToObject(send, "conn", cJSON_CreateString(name));
     cJSON_AddItemToObject(send, "fields", merge_fields(defaults, value));
     st = run_sub(ex, send, eng_step_send);
@@ -425,7 +425,7 @@ enum eng_status eng_step_accept_session(eng_exec *ex, const cJSON *step, const c
     static const char *const mblws[] = {"version", "1", "credit", "${credit}", "max-frame",
                                         "${max_frame}", NULL};
     cJSON *send = sub_step(step, "send", cJSON_CreateString("CONNECTED"),
-                           (const char *const[]){"encoding", NULL});
+                           (const char *const[]){"encoding", "violates", NULL});
     cJSON_AddItemToObject(send, "conn", cJSON_CreateString(name));
     cJSON_AddItemToObject(send, "fields",
                           merge_fields(ex->job.sp == MBWS_SP_MBWS ? mbws : mblws, value));

@@ -135,6 +135,9 @@ static void add_decoded(eng_exec *ex, cJSON *e, const ws_conn *c, int out, int o
         mbws_frame_format(&f, line, sizeof line);
         cJSON_AddStringToObject(e, "frame", line);
         eng_track(ex, !out, &f);
+        for (int i = 0; i < ENG_MAX_CONNS; i++)
+            if (ex->conns[i].used && &ex->conns[i].ws == c)
+                eng_police_track(ex, &ex->conns[i], !out, &f);
     } else {
         char why[300];
         snprintf(why, sizeof why, "%s (%s, code %d)", ei.message, ei.rule ? ei.rule : "?",

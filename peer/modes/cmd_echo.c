@@ -40,6 +40,9 @@ static void usage(FILE *out)
             "abnormal loss on MBLWS; 4 after a takeover close (4100); 5 when the broker\n"
             "cannot be reached (or a resume fails before the session expires); 2 for\n"
             "a handshake without an offered subprotocol (WS-3) or bad variables.\n"
+            "  --credit N        credit advertised in CONNECT (default 64; 0: publish-only\n"
+            "                    until it grants a FLOW, FLOW-1)\n"
+            "  --max-frame N     max-frame advertised in CONNECT (default 1048576, >= 1024)\n"
             "  --fault NAME      inject one deliberate violation ('mbws-peer faults')\n");
 }
 
@@ -183,6 +186,27 @@ static int echo_run_agent(echo_run *r, const cl_config *cfg)
     return status;
 }
 
+/* --credit N, --max-frame N: what it advertises, so the suite can be tried
+ * against a client granting little (FLOW-6 in cases, appendix B); 0, or 2
+ * after a message. */
+static int echo_parse_args(int argc, char **argv, cl_config *cfg)
+{
+    for (int i = 1; i < argc; i += 2) {
+        char *end = NULL;
+        unsigned long long v = i + 1 < argc ? strtoull(argv[i + 1], &end, 10) : 0;
+        int ok = i + 1 < argc && end && !*end && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9';
+        if (ok && !strcmp(argv[i], "--credit")) {
+            cfg->credit = v;
+        } else if (ok && !strcmp(argv[i], "--max-frame") && v >= 1024) {
+            cfg->max_frame = v;
+        } else {
+            fprintf(stderr, "echo: bad option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 int cmd_echo(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -193,5 +217,7 @@ int cmd_echo(int argc, char **argv)
     memset(&r, 0, sizeof r);
     cl_config cfg = {0};
     int rc = echo_parse_env(&r, &cfg);
+    if (!rc)
+        rc = echo_parse_args(argc, argv, &cfg);
     return rc ? rc : echo_run_agent(&r, &cfg);
 }
