@@ -1,8 +1,12 @@
 /* Limit arithmetic (mbws_limits.h). */
 #include "mbws_limits.h"
 
+#include "mbws_fault.h"
+
 uint64_t mbws_limit_add(uint64_t a, uint64_t b)
 {
+    if (mbws_fault_on(MBWS_FAULT_FLOW_LIMIT_WRAPS)) /* FLOW-1 broken: the old wrap-around */
+        return a + b;
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
