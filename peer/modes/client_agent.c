@@ -297,6 +297,12 @@ static void ev_closed(tp_conn *c, int opened, int peer_code)
         return;
     }
     enum mbws_session_state st = mbws_session_state(a->s);
+    /* ECHO-3: an ERROR sent or received ends the echo client, also one that
+     * answered its resume (ERR-2 keeps the session, but the run is over) */
+    if (a->error_seen && a->cfg.exit_on_error && !mbws_fault_on(MBWS_FAULT_ECHO_RETRY_AFTER_ERROR)) {
+        finish(a, CL_ERROR);
+        return;
+    }
     if (st == MBWS_SS_DETACHED && mbws_fault_on(MBWS_FAULT_ECHO_NO_RESUME)) {
         finish(a, CL_LOST); /* ECHO-2 broken: gives up instead of resuming */
         return;

@@ -21,6 +21,7 @@ typedef struct cl_config {
     uint32_t ack_delay_ms;
     int manual_accept;        /* see mbws_conn_config */
     uint32_t reconnect_ms;    /* first resume attempt after a loss (default 100) */
+    int exit_on_error;        /* ECHO-3: finish after any ERROR, even one answering a resume */
     const char *label;        /* log prefix */
     int verbose;              /* log every frame */
     int quiet;                /* no connection-event lines */

@@ -142,6 +142,7 @@ static int echo_parse_env(echo_run *r, cl_config *cfg)
     cfg->flow_after_read = 1; /* FLOW-3 observable: no FLOW amid one read (C-FLOW-003) */
     cfg->manual_accept = 1; /* ACK once republished (ECHO-1) */
     cfg->reconnect_ms = 100; /* ECHO-2: resume well within 2 s */
+    cfg->exit_on_error = 1;  /* ECHO-3 */
     cfg->label = "echo";
     return 0;
 }
