@@ -75,6 +75,21 @@ static int v_disconnect_after(struct vctx *v, const cJSON *root, const char *id,
     return 0;
 }
 
+/* "limit_wait_ms": FLOW-6, engine_police.c */
+static int v_limit_wait(struct vctx *v, const cJSON *root, eng_case *out)
+{
+    const cJSON *lw = cJSON_GetObjectItemCaseSensitive(root, "limit_wait_ms");
+    if (!lw)
+        return 0;
+    size_t o = push_key(v, "limit_wait_ms");
+    if (!cJSON_IsNumber(lw) || lw->valuedouble < 0 || lw->valuedouble > 60000)
+        return fail(v, "must be a number of milliseconds, 0..60000", NULL);
+    out->limit_wait_ms = (int)lw->valuedouble;
+    out->limit_wait = 1;
+    pop(v, o);
+    return 0;
+}
+
 static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
 {
     static const char *const top[] = {"$schema", "id",          "title",        "description",
@@ -174,15 +189,8 @@ static int v_case(struct vctx *v, const cJSON *root, eng_case *out)
     }
     if (v_disconnect_after(v, root, id->valuestring, out) < 0)
         return -1;
-    const cJSON *lw = cJSON_GetObjectItemCaseSensitive(root, "limit_wait_ms");
-    if (lw) {
-        o = push_key(v, "limit_wait_ms");
-        if (!cJSON_IsNumber(lw) || lw->valuedouble < 0 || lw->valuedouble > 60000)
-            return fail(v, "must be a number of milliseconds, 0..60000", NULL);
-        out->limit_wait_ms = (int)lw->valuedouble;
-        out->limit_wait = 1;
-        pop(v, o);
-    }
+    if (v_limit_wait(v, root, out) < 0)
+        return -1;
     const cJSON *ig = cJSON_GetObjectItemCaseSensitive(root, "ignore");
     if (ig && with_key(v, ig, v_ignore) < 0)
         return -1;
