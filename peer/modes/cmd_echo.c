@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_agent.h"
 #include "commands.h"
@@ -184,6 +185,8 @@ static int echo_run_agent(echo_run *r, const cl_config *cfg)
             status);
     cl_free(a);
     tp_free(t);
+    if (mbws_fault_on(MBWS_FAULT_ECHO_EXIT_LATE)) /* breaks ECHO-5's 1000 ms */
+        nanosleep(&(struct timespec){1, 800000000L}, NULL);
     return status;
 }
 

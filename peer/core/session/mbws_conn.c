@@ -139,6 +139,8 @@ void conn_detach_session(mbws_conn *c, uint64_t now)
         s->conn = NULL;
     /* RES-2, RES-8; a client that learnt no session-expiry still tries 1 s */
     s->expires_at = now + (s->expiry_s ? s->expiry_s : 1) * 1000u;
+    if (mbws_fault_on(MBWS_FAULT_RES_EXPIRY_LATE)) /* breaks RES-2's 1000 ms */
+        s->expires_at += 2000;
     mbws_action *a = conn_push(c, MBWS_ACT_DETACHED, 0, NULL);
     if (a)
         a->expires_at = s->expires_at;

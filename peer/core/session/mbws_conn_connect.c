@@ -117,7 +117,7 @@ void conn_on_connected(mbws_conn *c, const mbws_frame *f, uint64_t now)
                       0, 0, enc, now);
             return;
         }
-    } else if (resumed == 1) {
+    } else if (resumed == 1 && !mbws_fault_on(MBWS_FAULT_CLIENT_ACCEPT_RESUMED_NEW)) { /* RES-3 */
         conn_fail(c, MBWS_E_UNEXPECTED, "resumed 1 in answer to a new session", 0, 0, enc, now);
         return;
     }
