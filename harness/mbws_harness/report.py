@@ -460,7 +460,7 @@ def write_wire_files(run_dir, records):
     wdir = run_dir / "wire"
     wdir.mkdir(exist_ok=True)
     for r in records:
-        if not r["wire"]:
+        if not (r["wire"] or r.get("client_output")):
             continue
         rows = []
         for e in r["wire"]:
@@ -469,8 +469,10 @@ def write_wire_files(run_dir, records):
                 e["close_reason"] = close_reason(e)
             rows.append(e)
         body = json.dumps(rows, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
-        (wdir / f"{r['anchor']}.js").write_text(f"mbwsWire({json.dumps(r['anchor'])},{body});\n",
-                                                 encoding="utf-8")
+        client = json.dumps({"exit": r.get("client_exit"), "output": r.get("client_output")}
+                            if r.get("client_output") else None).replace("</", "<\\/")
+        (wdir / f"{r['anchor']}.js").write_text(
+            f"mbwsWire({json.dumps(r['anchor'])},{body},{client});\n", encoding="utf-8")
 
 
 def _point_latest(run_dir):

@@ -72,3 +72,13 @@ def test_certificate_opens_the_report(fake_run):
     import json
     reqs = json.loads((fake_run.run_dir / "results.json").read_text())["certificate"]["targets"][0]["requirements"]
     assert len(re.findall(r'<tr class="cr-', block)) == len(reqs) > 0
+
+
+def test_client_output_loads_with_the_wire_log(fake_run):
+    html = (fake_run.run_dir / "index.html").read_text()
+    assert "FAKE-CLIENT-OUTPUT" not in html  # not inline: index.html stays small
+    url = (fake_run.run_dir / "index.html").as_uri() + "#reference--C-ECHO-001-MBWS-binary"
+    dom = chromium(url, "--dump-dom", "--virtual-time-budget=3000").stdout
+    block = dom[dom.index('id="reference--C-ECHO-001-MBWS-binary"'):].split("</table>", 1)[0]
+    assert "client under test: exit status 0, output" in block
+    assert "FAKE-CLIENT-OUTPUT C-ECHO-001" in block
