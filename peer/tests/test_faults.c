@@ -88,6 +88,14 @@ static const struct codec_case codec_cases[] = {
     /* TXT-5: leading zero */
     {MBWS_FAULT_TXT_LEADING_ZEROS, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT, B("ACK\nseq:01\n\n"),
      MBWS_E_MALFORMED, MBWS_OK},
+    /* TXT-1: an empty type line is malformed, not an unknown type */
+    {MBWS_FAULT_TXT_EMPTY_TYPE_UNKNOWN, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT, B("\nseq:1\n\n"),
+     MBWS_E_MALFORMED, MBWS_E_UNKNOWN_TYPE},
+    /* BIN-6: an empty content-type */
+    {MBWS_FAULT_STRING_EMPTY_ALLOWED, MBWS_ENC_BINARY, MBWS_ROLE_BROKER,
+     B("\x03\x00\x00\x1d\x02\x00\x08" INT8("\x01") "\x03\x00\x01q\x04\x00\x08" INT8("\x01")
+       "\x05\x00\x00"),
+     MBWS_E_MALFORMED, MBWS_OK},
     /* TXT-1: unknown upper-case type */
     {MBWS_FAULT_TXT_UNKNOWN_TYPE_MALFORMED, MBWS_ENC_TEXT, MBWS_ROLE_CLIENT, B("FOO\n\n"),
      MBWS_E_UNKNOWN_TYPE, MBWS_E_MALFORMED},

@@ -54,7 +54,7 @@ const char *mbws_string_problem(const uint8_t *p, size_t len, size_t *bad)
 const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, int allow_nul)
 {
     *bad = 0;
-    if (len == 0)
+    if (len == 0 && !mbws_fault_on(MBWS_FAULT_STRING_EMPTY_ALLOWED))
         return "empty string value (must be 1 to 65535 octets)";
     if (len > MBWS_STR_MAX) {
         *bad = MBWS_STR_MAX;

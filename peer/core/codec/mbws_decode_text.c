@@ -67,8 +67,8 @@ static int take_field(const uint8_t *buf, size_t line, uint8_t id, const uint8_t
 
 static int all_upper(const uint8_t *p, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) /* not a run of A-Z: malformed (the fault takes it as unknown) */
+        return mbws_fault_on(MBWS_FAULT_TXT_EMPTY_TYPE_UNKNOWN);
     for (size_t i = 0; i < n; i++) /* the fault lets any non-ASCII octet pass (MESSAGÉ) */
         if ((p[i] < 'A' || p[i] > 'Z') &&
             !(p[i] >= 0x80 && mbws_fault_on(MBWS_FAULT_TXT_UPPER_NON_ASCII_UNKNOWN)))
