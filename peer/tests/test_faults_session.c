@@ -413,6 +413,20 @@ static void test_resume_before_version(void)
     }
 }
 
+/* ERR-4: an unknown token with last-seq 5 is code 12, not 6 */
+static void test_last_seq_before_session(void)
+{
+    for (int on = 0; on < 2; on++) {
+        with(on ? MBWS_FAULT_ERR_LAST_SEQ_BEFORE_SESSION : MBWS_FAULT_NONE);
+        mbws_frame f = resuming_connect("nosuch");
+        f.num[MBWS_F_LAST_SEQ] = 5;
+        broker_gets(MBWS_SP_MBWS, &f);
+        CHECK_EQ("ERR-4", ev_int(nth_sent(&br, MBWS_ERROR, 0), MBWS_F_CODE),
+                 on ? MBWS_E_INVALID_ACK : MBWS_E_UNKNOWN_SESSION);
+        close_all();
+    }
+}
+
 static void test_mblws_session_accepted(void)
 {
     with(MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED);
@@ -622,6 +636,7 @@ int main(void)
     TEST_RUN(test_limit_reset);
     TEST_RUN(test_unknown_token_new_session);
     TEST_RUN(test_resume_before_version);
+    TEST_RUN(test_last_seq_before_session);
     TEST_RUN(test_mblws_session_accepted);
     TEST_RUN(test_mblws_session_fields);
     TEST_RUN(test_client_resume_after_takeover);

@@ -268,6 +268,12 @@ void conn_on_connect(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, 
     }
     if (found == NULL && mbws_fault_on(MBWS_FAULT_RES_UNKNOWN_TOKEN_NEW_SESSION))
         has_session = 0;
+    if (has_session && mbws_fault_on(MBWS_FAULT_ERR_LAST_SEQ_BEFORE_SESSION) &&
+        f->num[MBWS_F_LAST_SEQ] > (found ? found->out_sent_max : 0)) {
+        conn_fail(c, MBWS_E_INVALID_ACK, "last-seq beyond the highest seq sent (RES-3)", 0, 0, enc,
+                  now); /* fault: 6 before 12 */
+        return;
+    }
     if (has_session) {
         if (found == NULL || found->state == MBWS_SS_ENDED || found->disconnecting ||
             found->role != MBWS_ROLE_BROKER || (found->conn && found->conn->error_seen)) {
