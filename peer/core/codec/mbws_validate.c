@@ -131,7 +131,7 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
             return mbws_fail(err, MBWS_E_INVALID_ADDRESS, "FLD-7", off + MBWS_ADDRESS_MAX,
                              MBWS_F_ADDRESS, "address is %zu octets, at most 255 allowed", a->len);
         for (size_t i = 0; i < a->len; i++)
-            if (a->ptr[i] < 0x20)
+            if (a->ptr[i] < 0x20 || (a->ptr[i] == 0x7f && mbws_fault_on(MBWS_FAULT_FLD_DEL_REFUSED)))
                 return mbws_fail(err, MBWS_E_INVALID_ADDRESS, "FLD-7", off + i, MBWS_F_ADDRESS,
                                  "address holds control character 0x%02x", a->ptr[i]);
     }

@@ -261,8 +261,8 @@ void mbws_conn_recv(mbws_conn *c, const uint8_t *data, size_t len, int is_text, 
     mbws_error_info ei;
     int rc = mbws_decode(data, len, enc, &ctx, &f, &ei);
     if (after_exchange) { /* SES-7: only ACKs count */
-        if (rc == MBWS_OK && f.type == MBWS_ACK)
-            on_ack(c, &f, enc, 1, now);
+        if (rc == MBWS_OK && f.type == MBWS_ACK) /* quiet: an invalid one is ignored too */
+            on_ack(c, &f, enc, !mbws_fault_on(MBWS_FAULT_SES_ACK_AFTER_EXCHANGE_ERROR), now);
         return;
     }
     if (rc == MBWS_E_WS_INVALID_UTF8) { /* WS-6: no ERROR frame */

@@ -61,7 +61,8 @@ static size_t frame_size(const mbws_conn *c, const mbws_frame *f, enum mbws_enco
 void conn_fail(mbws_conn *c, int code, const char *text, int has_seq, uint64_t seq,
                enum mbws_encoding enc, uint64_t now)
 {
-    if (!frame_allowed(c) || c->state == MBWS_CS_DISC_DONE)
+    if (!frame_allowed(c) ||
+        (c->state == MBWS_CS_DISC_DONE && !mbws_fault_on(MBWS_FAULT_SES_ACK_AFTER_EXCHANGE_ERROR)))
         return; /* ERR-3 / SES-7: nothing is sent any more */
     /* The text must be a valid string field (BIN-6): printable ASCII only. */
     char t[160];
