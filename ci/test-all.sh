@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds every variant and runs every test:
 # unit tests (plain, under Valgrind, with clang, with ASan/UBSan), the
-# decoder fuzzer for a bounded time, the pytest suites (engine, peer,
+# decoder fuzzer for a bounded time and every other fuzz target for a short
+# smoke time (docs/fuzzing.md runs them long), the pytest suites (engine, peer,
 # harness), requirement coverage, the conformance suite against the reference
 # peer (three runs, identical verdicts, each under 60 s) and fault sensitivity
 # (every injected fault of the reference peer is caught by some case) and
 # vacuity (no case passes against a trivial target without a listed reason).
-# Usage: ci/test-all.sh [--fuzz-seconds N]
+# Usage: ci/test-all.sh [--fuzz-seconds N] [--fuzz-smoke-seconds N]
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 fuzz_seconds=60
+fuzz_smoke_seconds=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --fuzz-seconds) fuzz_seconds=$2; shift 2 ;;
+    --fuzz-smoke-seconds) fuzz_smoke_seconds=$2; shift 2 ;;
     -h|--help)
-      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
-      echo "usage: ci/test-all.sh [--fuzz-seconds N]   (default 60)"
+      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+      echo "usage: ci/test-all.sh [--fuzz-seconds N] [--fuzz-smoke-seconds N]   (default 60, 20)"
       exit 0 ;;
     *) echo "test-all: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -77,6 +80,24 @@ sanitizers_engine_tls() {
     --section flow --section continuation --run-id "ci-asan-tls-$$"
 }
 
+# The engine's RFC 6455 framer and reader, its case loader and ${...}
+# expressions, and two session cores driven against each other: each for a
+# short smoke time (built by fuzz_decoder's stage).
+fuzz_smoke() {
+  [ -x build-fuzz/peer/fuzz_decode ] || CC=clang ci/build.sh build-fuzz -DMBWS_FUZZ=ON -DMBWS_BUILD_PEER=OFF || return 1
+  local rc=0 f corpus
+  for f in fuzz_ws_frame fuzz_ws_reader fuzz_case_load fuzz_expr fuzz_session_pair; do
+    corpus=$(mktemp -d)
+    [ "$f" = fuzz_case_load ] && cp cases/*/*.json "$corpus"/ # start from real cases
+    echo "== $f (${fuzz_smoke_seconds} s)"
+    build-fuzz/peer/$f -max_total_time="$fuzz_smoke_seconds" -error_exitcode=77 \
+      -artifact_prefix=build-fuzz/$f- "$corpus" 2>&1 | tail -n 2
+    [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+    rm -rf "$corpus"
+  done
+  return "$rc"
+}
+
 pytest_suites() {
   [ -d harness/tests ] || { echo "harness/tests missing"; return 1; }
   MBWS_PEER="$root/build/peer/mbws-peer" $PY -m pytest -q -p no:cacheprovider harness/tests
@@ -97,6 +118,7 @@ stage build-clang-and-unit-tests bash -c 'CC=clang ci/build.sh build-clang && ct
 stage sanitizers-asan-ubsan bash -c 'CC=clang ci/build.sh build-asan -DMBWS_SANITIZE=ON && ctest --test-dir build-asan --output-on-failure'
 stage sanitizers-engine-tls sanitizers_engine_tls
 stage fuzz-decoder-${fuzz_seconds}s fuzz_decoder
+stage fuzz-smoke-${fuzz_smoke_seconds}s fuzz_smoke
 stage pytest-engine-peer-harness pytest_suites
 stage requirement-coverage $PY harness/coverage.py --check
 stage conformance-vs-reference-3-runs conformance_three_runs

@@ -57,6 +57,115 @@ def json_pointer(path):
     return "/" + "/".join(parts) if parts else "/ (document root)"
 
 
+MAX_DEPTH = 64  # as the engine (peer/engine/engine_json_check.h)
+
+
+def _scan_text(text):
+    """(pointer, why) for what the engine refuses before parsing: nesting
+    deeper than MAX_DEPTH, a NUL character; None when the text is fine."""
+    stack, want_key, i, n = [], False, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j, key = i + 1, []
+            while j < n and text[j] != '"':
+                if text[j] == "\\":
+                    if text.startswith("u0000", j + 1):
+                        return json_pointer([p for _, p in stack]), "a NUL character (\\u0000) in a string"
+                    key.append(text[j:j + 2])
+                    j += 2
+                    continue
+                if text[j] == "\0":
+                    return json_pointer([p for _, p in stack]), f"a NUL octet at offset {j}"
+                key.append(text[j])
+                j += 1
+            if want_key and stack:
+                stack[-1][1] = "".join(key)
+            want_key, i = False, j + 1
+            continue
+        if c in "{[":
+            if len(stack) == MAX_DEPTH:
+                return json_pointer([p for _, p in stack]), f"nested deeper than {MAX_DEPTH} levels"
+            stack.append([c == "{", "" if c == "{" else 0])
+            want_key = c == "{"
+        elif c in "}]" and stack:
+            stack.pop()
+            want_key = False
+        elif c == "," and stack:
+            if not stack[-1][0]:
+                stack[-1][1] += 1
+            want_key = stack[-1][0]
+        elif c == "\0":
+            return json_pointer([p for _, p in stack]), f"a NUL octet at offset {i}"
+        i += 1
+    return None
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _no_duplicates(pairs):
+    seen = set()
+    for k, _ in pairs:
+        if k in seen:
+            raise _Duplicate(k)
+        seen.add(k)
+    return dict(pairs)
+
+
+def _find_duplicate(text):
+    """(pointer, why) of the first object with a key twice, or None."""
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates)
+        return None
+    except _Duplicate as dup:
+        key = dup.args[0]
+    # where: walk the pairs again, keeping the path
+    def walk(value, path):
+        if isinstance(value, list) and value and isinstance(value[0], tuple) and value[0] == ("__pairs__",):
+            pairs, seen = value[1:], set()
+            for k, _ in pairs:
+                if k in seen:
+                    return path
+                seen.add(k)
+            for k, v in pairs:
+                hit = walk(v, path + [k])
+                if hit is not None:
+                    return hit
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                hit = walk(v, path + [i])
+                if hit is not None:
+                    return hit
+        return None
+    tree = json.loads(text, object_pairs_hook=lambda p: [("__pairs__",)] + p)
+    return json_pointer(walk(tree, []) or []), f"the key {key!r} appears twice"
+
+
+def read_case_json(path):
+    """A case file's JSON, refused as the engine refuses it: not UTF-8, NUL,
+    nesting deeper than MAX_DEPTH, a key twice. Raises CaseError naming the
+    file's JSON pointer."""
+    shown = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise CaseError(f"{shown}: unreadable: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"{shown}: an octet that is not UTF-8 at offset {exc.start}") from None
+    bad = _scan_text(text)
+    if bad:
+        raise CaseError(f"{shown}: {bad[0]}: {bad[1]}")
+    try:
+        dup = _find_duplicate(text)
+    except (ValueError, RecursionError) as exc:
+        raise CaseError(f"{shown}: not JSON: {exc}") from None
+    if dup:
+        raise CaseError(f"{shown}: {dup[0]}: {dup[1]}")
+    return json.loads(text)
+
+
 def _validator(schema_path):
     import jsonschema
     try:
@@ -122,11 +231,9 @@ def load_cases(cases_dir, base_dir=None):
     for path in case_files(cases_dir):
         shown = _display(path, base)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CaseError(f"{shown}: unreadable: {exc}") from None
-        except ValueError as exc:
-            raise CaseError(f"{shown}: not JSON: {exc}") from None
+            doc = read_case_json(path)
+        except CaseError as exc:
+            raise CaseError(str(exc).replace(str(path), shown, 1)) from None
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
         if errors:
             err = errors[0]

@@ -301,6 +301,77 @@ def execute(invocations, peer_prefix, client_prefix, broker_urls, run_dir, jobs,
     return index
 
 
+def _has_surrogate(value):
+    if isinstance(value, str):
+        return any("\udc80" <= ch <= "\udcff" for ch in value)
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    return False
+
+
+def _unsurrogate(value):
+    """Octets that were not UTF-8 (decoded as surrogates) as the text \\xNN."""
+    if isinstance(value, str):
+        return "".join(f"\\x{ord(ch) - 0xdc00:02x}" if "\udc80" <= ch <= "\udcff" else ch
+                       for ch in value)
+    if isinstance(value, list):
+        return [_unsurrogate(v) for v in value]
+    if isinstance(value, dict):
+        return {_unsurrogate(k): _unsurrogate(v) for k, v in value.items()}
+    return value
+
+
+def _salvage(text):
+    """The result records of a file that does not parse as a whole, one by
+    one, up to the first that does not parse either."""
+    records = []
+    start = text.find('"results"')
+    at = text.find("[", start) + 1 if start >= 0 else 0
+    dec = json.JSONDecoder()
+    while at > 0:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        if at >= len(text) or text[at] != "{":
+            break
+        try:
+            rec, at = dec.raw_decode(text, at)
+        except ValueError:
+            break
+        records.append(rec)
+    return records
+
+
+def read_result_file(path):
+    """(document, results, problem) of an engine result file. A result file
+    that is broken (octets that are not UTF-8, a cut-off file) costs only the
+    executions it breaks: a record with bad octets becomes an `error` of its
+    own, a file that does not parse gives the records before the damage."""
+    text = Path(path).read_bytes().decode("utf-8", errors="surrogateescape")
+    problem = ""
+    try:
+        doc = json.loads(text)
+        results = doc["results"]
+        if not isinstance(results, list):
+            raise ValueError("'results' is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        doc, results = None, _salvage(text)
+        problem = (f"unreadable engine result file: {exc}; "
+                   f"{len(results)} results before the damage were kept")
+    fixed = []
+    for rec in results:
+        if isinstance(rec, dict) and _has_surrogate(rec):
+            rec = _unsurrogate(rec)
+            rec["verdict"] = "error"
+            rec["reason"] = ("the engine's result for this execution is not valid UTF-8 "
+                             "(octets shown as \\xNN); " + str(rec.get("reason", "")))
+        fixed.append(rec)
+    if doc is not None and _has_surrogate({k: v for k, v in doc.items() if k != "results"}):
+        doc = _unsurrogate({k: v for k, v in doc.items() if k != "results"})
+    return doc, fixed, problem
+
+
 class ResultStore:
     """Engine results of a run, by (target, case, subprotocol, encoding)."""
 
@@ -312,20 +383,14 @@ class ResultStore:
         self.tls = {}  # (target, role) -> the engine's "target" "tls" facts
         self.problems = []
         for inv in self.index["invocations"]:
-            engine_doc = None
+            engine_doc, results = None, []
             try:
-                engine_doc = json.loads((self.dir / inv["json"]).read_text())
-                results = engine_doc["results"]
-                if not isinstance(results, list):
-                    raise ValueError("'results' is not a list")
+                engine_doc, results, broken = read_result_file(self.dir / inv["json"])
+                if broken:
+                    inv["error"] = (inv["error"] + "; " if inv["error"] else "") + broken
             except FileNotFoundError:
-                results = []
                 if not inv["error"]:
                     inv["error"] = f"the engine wrote no result file (exit {inv['exit']})"
-            except (ValueError, KeyError, TypeError) as exc:
-                results = []
-                inv["error"] = (inv["error"] + "; " if inv["error"] else "") + \
-                    f"unreadable engine result file: {exc}"
             if engine_doc and not self.meta:
                 self.meta = {k: engine_doc.get(k) for k in ("tool", "version", "profile")}
             tls = engine_doc and isinstance(engine_doc.get("target"), dict) and \

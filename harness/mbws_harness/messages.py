@@ -12,6 +12,16 @@ def expand_leftovers(text):
     (the value was never captured) reads as "(name: not known)"."""
     return _PLACEHOLDER.sub(lambda m: f"({m.group(1)}: not known)", text or "")
 
+# C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides:
+# a target's text must not drive the terminal that shows a failure.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text):
+    """text with control characters written as \\xNN (\\uNNNN above 0xff)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", str(text))
+
 
 # Profile appendix B: the 1000 ms timers (ACK-2's ACK, FLOW-5's window) get
 # 500 ms of tolerance in cases, so a case waits 1500 ms. Say so, instead of
@@ -116,4 +126,4 @@ def failure_message(rec, target_desc="", report_hint="", tail=15):
         lines.append(wire_text(rec["wire"], tail))
     if report_hint:
         lines.append(report_hint)
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

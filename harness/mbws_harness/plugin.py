@@ -19,7 +19,7 @@ import pytest
 
 from . import DEFAULT_REPORT_DIR, REPO_DIR, SUBPROTOCOLS, engine, expected, report, selection, tls, valgrind
 from .cases import CaseError, Execution, load_cases, load_requirements
-from .messages import reason_text, failure_message
+from .messages import failure_message, reason_text, terminal_safe
 from .started import StartedBroker
 from .targets import (BUNDLED, BundledBroker, TargetError, build_targets, check_client_cmd,
                       check_reachable, find_peer)
@@ -263,8 +263,9 @@ class SuiteState:
             warnings.warn(MbwsNonStrict(f"{ex.case_id} [{ex.combo}]: {rec.get('reason')}"))
             return
         if verdict == "skip":
-            pytest.skip(f"{ex.case_id} [{ex.combo}]: "
-                        f"{reason_text(rec.get('reason')) or 'skipped by the engine'}")
+            pytest.skip(terminal_safe(
+                f"{ex.case_id} [{ex.combo}]: "
+                f"{reason_text(rec.get('reason')) or 'skipped by the engine'}"))
         hint = f"report: {self.run_dir / 'index.html'}#{report.anchor(rec)}"
         pytest.fail(failure_message(rec, f"{target.name} ({target.describe(self.broker_urls.get(target.name))})", hint),
                     pytrace=False)

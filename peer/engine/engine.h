@@ -22,6 +22,7 @@
 #define ENG_MAX_VARS 128
 #define ENG_HEX_LOG_MAX 4096
 #define ENG_DEFAULT_WIRE_ENTRIES 400     /* --max-wire-entries */
+#define ENG_BUSY_FRAMES 1000             /* frames that make a timeout say how many came */
 #define ENG_DEFAULT_CLIENT_OUTPUT 4000   /* --max-client-output */
 
 /* Who is under test: B- cases test a broker (the engine is the client),
@@ -103,6 +104,9 @@ extern const char *const eng_verdict_names[ENG_NVERDICTS];
 
 /* engine_case.c */
 int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen);
+/* The same from text in memory (text[len] must be NUL); path names it in errors. */
+int eng_case_load_text(const char *path, const char *text, size_t len, eng_case *out, char *err,
+                       size_t errlen);
 void eng_case_free(eng_case *c);
 int eng_requirement_id_valid(const char *s);
 

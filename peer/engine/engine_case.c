@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_json_check.h"
 #include "engine_steps.h"
 #include "engine_validate.h"
 
@@ -234,13 +235,15 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen)
+int eng_case_load_text(const char *path, const char *text, size_t len, eng_case *out, char *err,
+                       size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    size_t len;
-    char *text = read_file(path, &len, err, errlen);
-    if (!text)
+    char ptr[512], why[200];
+    if (eng_json_text_check(text, len, ptr, sizeof ptr, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s: %s", path, ptr, why);
         return -1;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1); /* the NUL counts */
     if (!root) {
@@ -248,10 +251,13 @@ int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen)
         for (size_t i = 0; i < off && i < len; i++)
             line += text[i] == '\n';
         snprintf(err, errlen, "%s: not valid JSON (near line %zu)", path, line);
-        free(text);
         return -1;
     }
-    free(text);
+    if (eng_json_dup_check(root, ptr, sizeof ptr, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s: %s", path, ptr, why);
+        cJSON_Delete(root);
+        return -1;
+    }
     struct vctx v = {path, "", err, errlen, 0};
     if (v_case(&v, root, out) < 0) {
         cJSON_Delete(root);
@@ -261,6 +267,18 @@ int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen)
     out->root = root;
     out->file = strdup(path);
     return 0;
+}
+
+int eng_case_load(const char *path, eng_case *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    size_t len;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text)
+        return -1;
+    int rc = eng_case_load_text(path, text, len, out, err, errlen);
+    free(text);
+    return rc;
 }
 
 void eng_case_free(eng_case *c)

@@ -145,6 +145,13 @@ void eng_pump(eng_exec *ex, double until)
     if (until > ex->deadline)
         until = ex->deadline;
     ws_pump(list, n, until);
+    for (int i = 0; i < ENG_MAX_CONNS; i++) {
+        eng_conn *c = &ex->conns[i];
+        if (c->used && c->ws.end_note[0] && !c->end_logged) {
+            c->end_logged = 1; /* why the engine stopped reading, e.g. a flood */
+            eng_log_event(ex, c->ws.id, "%s", c->ws.end_note);
+        }
+    }
     eng_client_drain(ex);
     eng_client_check(ex);
 }

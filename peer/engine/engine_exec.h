@@ -18,6 +18,7 @@ typedef struct eng_conn {
     int has_limit, has_max_frame;
     uint64_t limit, max_frame;
     char session[65];
+    int end_logged;        /* ws.end_note is in the wire log */
 } eng_conn;
 
 /* The wire log, bounded (engine_wire.c). */

@@ -14,6 +14,23 @@ static const char *conn_name(const cJSON *value)
     return cJSON_IsString(value) ? value->valuestring : "main";
 }
 
+/* Why text cannot go into the upgrade request (request line or a header
+ * value), or NULL: control characters (CR, LF, NUL, ...) would end or split
+ * it; a path also needs a leading '/' and no space. */
+static const char *request_text_bad(const char *s, size_t len, int is_path)
+{
+    if (is_path && (len == 0 || s[0] != '/'))
+        return "a path that does not begin with '/'";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return "a control character (CR, LF, NUL, ...)";
+        if (is_path && (ch == ' ' || ch >= 0x80))
+            return "a space or a non-ASCII octet in the path";
+    }
+    return NULL;
+}
+
 /* "a, b" from an offer array, substituted; NULL for no header. */
 static int offer_list(eng_exec *ex, const cJSON *offer, char *out, size_t cap, int *none)
 {
@@ -115,6 +132,14 @@ enum eng_status eng_step_connect(eng_exec *ex, const cJSON *step, const cJSON *v
     if (pathj && str_value(ex, pathj, &pv) < 0)
         return ST_ERROR;
     const char *path = pv.s ? pv.s : ex->t->path;
+    const char *bad = request_text_bad(path, pv.s ? pv.slen : strlen(path), 1);
+    if (!bad)
+        bad = request_text_bad(offers, strlen(offers), 0);
+    if (bad) {
+        const char *what = pv.s ? "path" : "offer";
+        eng_value_free(&pv);
+        return eng_errorf(ex, "%s: %s would reach the upgrade request", what, bad);
+    }
     const cJSON *refused = cJSON_GetObjectItemCaseSensitive(step, "expect_refused");
     const cJSON *or_close = cJSON_GetObjectItemCaseSensitive(step, "or_close");
     int want_refusal = refused && !cJSON_IsFalse(refused);

@@ -132,9 +132,14 @@ static enum eng_status nothing(eng_exec *ex, eng_conn *c, double within)
     if (ex->timed_out)
         snprintf(ex->received, sizeof ex->received, "nothing before the case deadline");
     else if (c->ws.fd < 0)
-        snprintf(ex->received, sizeof ex->received, "connection '%s' is already closed", c->name);
+        snprintf(ex->received, sizeof ex->received, "connection '%s' is already closed%s%s",
+                 c->name, c->ws.end_note[0] ? ": " : "", c->ws.end_note);
     else
         snprintf(ex->received, sizeof ex->received, "nothing within %.0f ms", within);
+    if (c->ws.frames_in >= ENG_BUSY_FRAMES) /* say what kept the connection busy */
+        append_received(ex, " (the target sent %llu frames on this connection, %llu of them Pings, "
+                            "none of them what the step waits for)",
+                        (unsigned long long)c->ws.frames_in, (unsigned long long)c->ws.pings_in);
     return ST_FAIL;
 }
 
@@ -384,7 +389,8 @@ enum eng_status eng_step_expect_no_frame(eng_exec *ex, const cJSON *step, const 
         ws_event *e = next_event(ex, c, deadline);
         if (!e) {
             if (c->ws.fd < 0 && ws_clock_ms() < deadline) {
-                snprintf(ex->received, sizeof ex->received, "connection '%s' is closed", c->name);
+                snprintf(ex->received, sizeof ex->received, "connection '%s' is closed%s%s",
+                         c->name, c->ws.end_note[0] ? ": " : "", c->ws.end_note);
                 return ST_FAIL;
             }
             return ST_OK;

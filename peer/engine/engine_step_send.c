@@ -23,8 +23,8 @@ static eng_conn *open_conn(eng_exec *ex, const cJSON *step, enum eng_status *st)
             snprintf(ex->received, sizeof ex->received, "cannot send, connection '%s' ended: %s",
                      c->name, e->note);
         else
-            snprintf(ex->received, sizeof ex->received, "cannot send, connection '%s' is closed",
-                     c->name);
+            snprintf(ex->received, sizeof ex->received, "cannot send, connection '%s' is closed%s%s",
+                     c->name, c->ws.end_note[0] ? ": " : "", c->ws.end_note);
         snprintf(ex->expected, sizeof ex->expected, "an open connection");
         *st = ST_FAIL;
         return NULL;

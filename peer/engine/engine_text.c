@@ -38,8 +38,22 @@ size_t eng_utf8_char(const unsigned char *p, size_t n)
     return len;
 }
 
-/* Copies s to out (room for 4 * n + 1), invalid octets as \xNN; control
- * characters too when term is set (for a terminal). Returns out's length. */
+/* A control character that must not pass: C0 but tab (and, in JSON, line
+ * ends), DEL, C1. ESC from a target stays out of results and terminals. */
+static int is_control(const unsigned char *p, size_t k, int term)
+{
+    if (k == 2)
+        return p[0] == 0xC2 && p[1] < 0xA0;
+    if (k != 1)
+        return 0;
+    if (p[0] == '\t' || (!term && (p[0] == '\n' || p[0] == '\r')))
+        return 0;
+    return p[0] < 0x20 || p[0] == 0x7F;
+}
+
+/* Copies s to out (room for 4 * n + 1): invalid octets and control
+ * characters as \xNN (a terminal also gets line ends escaped). Returns
+ * out's length. */
 static size_t escape(const char *s, size_t n, char *out, int term)
 {
     static const char d[] = "0123456789abcdef";
@@ -47,9 +61,7 @@ static size_t escape(const char *s, size_t n, char *out, int term)
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         size_t k = eng_utf8_char(p + i, n - i);
-        int ctl = k == 1 ? (p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7F
-                         : k == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0; /* C1 controls */
-        if (k && !(term && ctl)) {
+        if (k && !is_control(p + i, k, term)) {
             memcpy(out + o, p + i, k);
             o += k, i += k;
             continue;
@@ -70,8 +82,7 @@ static int needs_escape(const char *s, int term)
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         size_t k = eng_utf8_char(p + i, n - i);
-        if (!k || (term && ((k == 1 && ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7F)) ||
-                            (k == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0))))
+        if (!k || is_control(p + i, k, term))
             return 1;
         i += k;
     }

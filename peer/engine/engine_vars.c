@@ -158,6 +158,13 @@ static int product(struct ex *x, eng_value *out)
             eng_value_free(&r);
             return -1;
         }
+        /* syntax only (no vs): names read 0, so a sum may wrap harmlessly */
+        if (x->vs && r.n && out->n > UINT64_MAX / r.n) {
+            snprintf(x->err, x->errlen, "expression overflows 2^64-1 (%llu * %llu)",
+                     (unsigned long long)out->n, (unsigned long long)r.n);
+            eng_value_free(&r);
+            return -1;
+        }
         out->n *= r.n;
         eng_value_free(&r);
     }
@@ -179,6 +186,12 @@ static int sum(struct ex *x, eng_value *out)
         }
         if (op == '-' && r.n > out->n && x->vs) {
             snprintf(x->err, x->errlen, "expression is negative (%llu - %llu)",
+                     (unsigned long long)out->n, (unsigned long long)r.n);
+            eng_value_free(&r);
+            return -1;
+        }
+        if (x->vs && op == '+' && out->n > UINT64_MAX - r.n) {
+            snprintf(x->err, x->errlen, "expression overflows 2^64-1 (%llu + %llu)",
                      (unsigned long long)out->n, (unsigned long long)r.n);
             eng_value_free(&r);
             return -1;
@@ -238,6 +251,7 @@ static int subst_core(const eng_vars *vs, const char *in, eng_value *out, char *
         fwrite(s, 1, (size_t)(o - s), f);
         eng_value v = {0};
         if (eval(vs, o + 2, c, &v, err, errlen) < 0) {
+            eng_value_free(&v); /* a string atom before the error */
             fclose(f);
             free(buf);
             return -1;

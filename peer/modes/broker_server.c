@@ -617,6 +617,8 @@ broker *broker_new(const broker_config *cfg)
     b->ccfg.find_session = find_session;
     b->ccfg.new_token = broker_new_token;
     b->model = mbws_broker_new(&model_ops, cfg->queue_bound);
+    if (b->model)
+        mbws_broker_set_memory_bound(b->model, cfg->memory_bound);
     tp_options o = {0};
     o.listen_host = cfg->host;
     o.listen_port = cfg->port;

@@ -18,6 +18,7 @@ typedef struct broker_config {
     uint64_t max_frame;        /* advertised and enforced (SES-8, SES-9) */
     uint64_t session_expiry_s; /* RES-1 */
     size_t queue_bound;        /* BRK-6; 0: unbounded */
+    size_t memory_bound;       /* octets of held messages in all; 0: unbounded */
     uint32_t ack_delay_ms;     /* ACK coalescing (< 1000, ACK-2) */
     int verbose;               /* log every frame */
     const char *control_address; /* "disconnect ADDR" published here: SES-7 trigger; NULL: none */

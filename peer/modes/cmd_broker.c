@@ -38,6 +38,8 @@ static void usage(FILE *out)
             "  --session-expiry S     seconds a detached MBWS session is kept (default 30)\n"
             "  --queue-bound N        messages an address holds before its publishers\n"
             "                         are held back (default 100000; 0: unbounded)\n"
+            "  --memory-bound BYTES   octets of messages held in all before publishers\n"
+            "                         are held back (default 268435456; 0: unbounded)\n"
             "  --ack-delay MS         coalesce ACKs for up to MS ms (default 5, < 1000)\n"
             "  --event-loop L         libev (default), libuv (both epoll) or poll\n"
             "  --control-address A    a MESSAGE published to A with body 'disconnect ADDR'\n"
@@ -60,6 +62,7 @@ enum {
     O_MAX_FRAME,
     O_SESSION_EXPIRY,
     O_QUEUE_BOUND,
+    O_MEMORY_BOUND,
     O_ACK_DELAY,
     O_EVENT_LOOP,
     O_CONTROL_ADDRESS,
@@ -74,6 +77,7 @@ static const struct option broker_options[] = {
     {"max-frame", required_argument, NULL, O_MAX_FRAME},
     {"session-expiry", required_argument, NULL, O_SESSION_EXPIRY},
     {"queue-bound", required_argument, NULL, O_QUEUE_BOUND},
+    {"memory-bound", required_argument, NULL, O_MEMORY_BOUND},
     {"ack-delay", required_argument, NULL, O_ACK_DELAY},
     {"event-loop", required_argument, NULL, O_EVENT_LOOP},
     {"control-address", required_argument, NULL, O_CONTROL_ADDRESS},
@@ -107,6 +111,11 @@ static int broker_option(int opt, const char *v, broker_config *cfg)
         if (opt_u64("--queue-bound", v, 0, UINT32_MAX, &n))
             return -1;
         cfg->queue_bound = (size_t)n;
+        return 0;
+    case O_MEMORY_BOUND:
+        if (opt_u64("--memory-bound", v, 0, SIZE_MAX, &n))
+            return -1;
+        cfg->memory_bound = (size_t)n;
         return 0;
     case O_ACK_DELAY:
         if (opt_u64("--ack-delay", v, 0, 999, &n))
@@ -180,10 +189,10 @@ static int broker_run(broker_config *cfg)
            broker_port(b));
     fflush(stdout);
     fprintf(stderr, "broker: listening on %s:%d (credit %llu, max-frame %llu, session-expiry %llu s, "
-                    "queue-bound %zu, event loop %s)\n",
+                    "queue-bound %zu, memory-bound %zu, event loop %s)\n",
             cfg->host, broker_port(b), (unsigned long long)cfg->credit,
             (unsigned long long)cfg->max_frame, (unsigned long long)cfg->session_expiry_s,
-            cfg->queue_bound, tp_event_loop_name(cfg->event_loop));
+            cfg->queue_bound, cfg->memory_bound, tp_event_loop_name(cfg->event_loop));
 
     while (!stop_requested)
         if (broker_service(b, 1000) < 0)
@@ -211,6 +220,7 @@ int cmd_broker(int argc, char **argv)
         .max_frame = 65536,
         .session_expiry_s = 30,
         .queue_bound = 100000,
+        .memory_bound = 256u << 20,
         .ack_delay_ms = 5,
     };
     enum opt_parsed parsed = broker_parse(argc, argv, &cfg);

@@ -115,6 +115,42 @@ static void bounded_queue_holds_publisher(void)
     mbws_broker_free(b);
 }
 
+/* --memory-bound: past it, every address holding a message is at its bound
+ * (BRK-6), whatever its count; nothing accepted is dropped; ACKs that bring
+ * the total below it let every publisher go on. */
+static void memory_bound_holds_publishers(void)
+{
+    mbws_broker *b = mbws_broker_new(&fake_ops, 0);
+    fake p, q, idle, c;
+    fake_init(&p, b);
+    fake_init(&q, b);
+    fake_init(&idle, b);
+    fake_init(&c, b);
+    pub(&p, "a", "1");
+    size_t one = mbws_broker_bytes(b);
+    CHECK("BRK-6", one > 0);
+    mbws_broker_set_memory_bound(b, 3 * one);
+    pub(&q, "b", "2");
+    CHECK("BRK-6", mbws_broker_may_grant(p.s) && mbws_broker_may_grant(q.s));
+    pub(&q, "fresh", "3"); /* a fresh address each time: the count bound never bites */
+    CHECK("BRK-6", !mbws_broker_may_grant(p.s));
+    CHECK("BRK-6", !mbws_broker_may_grant(q.s));
+    CHECK("BRK-6", mbws_broker_may_grant(idle.s)); /* published nothing */
+    CHECK_EQ("BRK-6", pub(&p, "a", "4"), 0);     /* still accepted, never dropped */
+    CHECK_EQ("BRK-6", mbws_broker_total_messages(b), 4);
+    mbws_broker_subscribe(c.s, 1, "a", 1);
+    mbws_broker_pump(b);
+    mbws_broker_ack(c.s, 1);
+    CHECK("BRK-6", !mbws_broker_may_grant(p.s)); /* 3 held: still at the bound */
+    CHECK_EQ("BRK-6", p.unblocked, 0);
+    mbws_broker_ack(c.s, 2);
+    CHECK("BRK-6", mbws_broker_may_grant(p.s) && mbws_broker_may_grant(q.s));
+    CHECK_EQ("BRK-6", p.unblocked, 1);
+    CHECK_EQ("BRK-6", q.unblocked, 1);
+    CHECK_EQ("BRK-6", idle.unblocked, 0);
+    mbws_broker_free(b);
+}
+
 int main(void)
 {
     TEST_RUN(fifo_order);
@@ -122,5 +158,6 @@ int main(void)
     TEST_RUN(addresses_are_separate);
     TEST_RUN(no_subscriber_stays_queued);
     TEST_RUN(bounded_queue_holds_publisher);
+    TEST_RUN(memory_bound_holds_publishers);
     return TEST_DONE();
 }

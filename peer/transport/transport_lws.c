@@ -12,6 +12,7 @@
 
 #include "mbws_fault.h"
 #include "mbws_handshake.h"
+#include "transport_fd_guard.h"
 #include "transport_loop.h"
 #include "transport_timer.h"
 
@@ -343,11 +344,12 @@ static void close_unoffered_subprotocol(struct lws *wsi)
 static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
-    (void)user;
     tp_ctx *t = lws_context_user(lws_get_context(wsi));
     tp_conn *c = lws_get_opaque_user_data(wsi);
 
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return user ? tp_fd_guard((int)((struct lws_filter_network_conn_args *)user)->accept_fd) : 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         if (t && in && !strcmp(in, "websocket"))
             return refuse_upgrade(wsi, t);

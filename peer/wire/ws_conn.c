@@ -520,6 +520,9 @@ static void do_write(ws_conn *c)
         } else {
             c->write_broken = 1; /* keep reading: the peer's close may be queued */
             c->wlen = 0;
+            if (!c->end_note[0])
+                snprintf(c->end_note, sizeof c->end_note, "TCP send failed: %s",
+                         n < 0 ? strerror(errno) : "nothing written");
         }
     }
 }

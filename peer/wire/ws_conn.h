@@ -67,6 +67,7 @@ typedef struct ws_conn {
     int auto_pong;      /* answer Pings (default 1) */
     int close_sent, close_received, eof, write_broken;
     int close_code;     /* the peer's close code */
+    char end_note[160]; /* why reading or writing ended ("" while it goes on) */
     char sel_protocol[256]; /* negotiated subprotocol ("" when none) */
     int sel_present;    /* a Sec-WebSocket-Protocol header was in the answer */
     char offered[1024]; /* server role: the client's offer, as sent */
@@ -85,6 +86,7 @@ typedef struct ws_conn {
     void *arg;
     ws_limits lim;
     uint64_t frames_in; /* frames received */
+    uint64_t pings_in;  /* of which Pings */
     double t_open;      /* when the connection was set up (ws_clock_ms) */
     double deadline;    /* ws_pump's: reading and parsing stop there */
     ws_tls_ctx *tls_ctx; /* set before open/accept for wss:// (not owned) */

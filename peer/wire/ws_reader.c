@@ -82,6 +82,7 @@ void ws_fail_conn(ws_conn *c, enum ws_event_kind kind, const char *fmt, const ch
         return;
     ws_event *e = push(&c->events, kind, NULL, 0);
     snprintf(e->note, sizeof e->note, fmt, detail ? detail : "");
+    snprintf(c->end_note, sizeof c->end_note, "%s", e->note);
     c->eof = 1;
     ws_conn_drop(c, 0);
 }
@@ -107,6 +108,7 @@ static void on_control(ws_conn *c, const ws_header *h, const uint8_t *pl, size_t
         return;
     }
     if (h->opcode == WS_OP_PING) {
+        c->pings_in++;
         if (c->auto_pong && !c->close_sent)
             ws_send_frame(c, 1, 0, WS_OP_PONG, pl, len, 0, NULL, 0);
         return;

@@ -68,12 +68,26 @@ struct mbws_bsess {
 struct mbws_broker {
     mbws_broker_ops ops;
     size_t bound;
+    size_t mem_bound; /* octets of held messages before publishers are held; 0: none */
+    size_t bytes;     /* octets of held messages (queued + delivered, not ACKed) */
     struct baddr **tab;
     size_t tabsize, naddr;
     struct baddr *dirty, *dirty_tail; /* FIFO: addresses pumped in the order touched */
     mbws_bsess *sessions;
     size_t nmsgs;
 };
+
+/* What a held message costs, as the memory bound counts it. */
+static size_t msg_bytes(const mbws_bmsg *m)
+{
+    return sizeof *m + m->ctype_len + m->body_len;
+}
+
+/* The held messages reached the memory bound. */
+static int mem_full(const mbws_broker *b)
+{
+    return b->mem_bound && b->bytes >= b->mem_bound;
+}
 
 static uint64_t hash_name(const char *p, size_t len)
 {
@@ -277,6 +291,7 @@ void mbws_broker_session_end(mbws_bsess *s)
         if (mbws_fault_on(MBWS_FAULT_BRK_NO_REQUEUE)) { /* lost instead of requeued */
             a->held--;
             b->nmsgs--;
+            b->bytes -= msg_bytes(m);
             addr_mark(b, a);
             free(m);
             continue;
@@ -374,6 +389,7 @@ int mbws_broker_publish(mbws_bsess *s, const char *address, size_t alen, const v
     a->queued++;
     a->held++;
     b->nmsgs++;
+    b->bytes += msg_bytes(m);
     addr_mark(b, a);
     return 0;
 }
@@ -434,7 +450,7 @@ int mbws_broker_unsubscribe(mbws_bsess *s, uint64_t sub)
 void mbws_broker_ack(mbws_bsess *s, uint64_t seq)
 {
     mbws_broker *b = s->b;
-    int crossed = 0;
+    int crossed = 0, was_full = mem_full(b);
     while (s->dhead && s->dhead->seq <= seq) {
         mbws_bmsg *m = s->dhead;
         s->dhead = m->next;
@@ -443,6 +459,7 @@ void mbws_broker_ack(mbws_bsess *s, uint64_t seq)
         s->ndeliv--;
         struct baddr *a = m->addr;
         a->held--;
+        b->bytes -= msg_bytes(m);
         if (b->bound && a->held + 1 == b->bound) {
             crossed = 1; /* from full to not full: its publishers may go on */
             addr_mark(b, a);
@@ -451,6 +468,12 @@ void mbws_broker_ack(mbws_bsess *s, uint64_t seq)
         free(m);
         if (!a->dirty)
             addr_maybe_free(b, a);
+    }
+    if (was_full && !mem_full(b) && b->ops.unblocked) {
+        /* below the memory bound again: every publisher may go on */
+        for (mbws_bsess *p = b->sessions; p; p = p->next)
+            if (p->pubs)
+                b->ops.unblocked(p->user);
     }
     if (!crossed || !b->ops.unblocked)
         return;
@@ -472,11 +495,12 @@ void mbws_broker_session_ready(mbws_bsess *s)
 
 int mbws_broker_may_grant(const mbws_bsess *s)
 {
-    if (!s->b->bound)
+    int full = mem_full(s->b);
+    if (!s->b->bound && !full)
         return 1;
     for (const struct bpub *p = s->pubs; p; p = p->snext)
-        if (p->addr->held >= s->b->bound)
-            return 0;
+        if ((s->b->bound && p->addr->held >= s->b->bound) || (full && p->addr->held))
+            return 0; /* at its bound: by count, or any held message once memory is full */
     return 1;
 }
 
@@ -489,7 +513,18 @@ static void drop_head(mbws_broker *b, struct baddr *a)
     a->queued--;
     a->held--;
     b->nmsgs--;
+    b->bytes -= msg_bytes(m);
     free(m);
+}
+
+void mbws_broker_set_memory_bound(mbws_broker *b, size_t bytes)
+{
+    b->mem_bound = bytes;
+}
+
+size_t mbws_broker_bytes(const mbws_broker *b)
+{
+    return b->bytes;
 }
 
 /* BRK-2: the head message goes to the next eligible subscription in the

@@ -31,6 +31,14 @@ typedef struct mbws_broker_ops {
 /* queue_bound: messages an address may hold (queued plus delivered but not
  * yet ACKed) before its publishers are held back; 0 means unbounded. */
 mbws_broker *mbws_broker_new(const mbws_broker_ops *ops, size_t queue_bound);
+/* A bound on the octets of all held messages (queued, or delivered and not
+ * yet ACKed; content and bookkeeping), 0: none. While it is reached, every
+ * address that holds a message counts as at its bound (BRK-6): the sessions
+ * that published to one are held back (FLOW-5's exception) until ACKs bring
+ * the total below it. Nothing accepted is ever dropped, so the total can
+ * exceed the bound by what publishers were already granted. */
+void mbws_broker_set_memory_bound(mbws_broker *b, size_t bytes);
+size_t mbws_broker_bytes(const mbws_broker *b);
 /* Frees everything, sessions and messages included. */
 void mbws_broker_free(mbws_broker *b);
 
@@ -56,7 +64,8 @@ void mbws_broker_ack(mbws_bsess *s, uint64_t seq);
  * its addresses are looked at again on the next pump. */
 void mbws_broker_session_ready(mbws_bsess *s);
 /* 0 while an address this session ever published to is at its bound
- * (BRK-6: the session's limit must not be raised), else 1. */
+ * (BRK-6: the session's limit must not be raised; see the memory bound
+ * above), else 1. */
 int mbws_broker_may_grant(const mbws_bsess *s);
 /* Start every delivery that can start now. */
 void mbws_broker_pump(mbws_broker *b);
