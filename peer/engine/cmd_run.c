@@ -69,7 +69,7 @@ static void usage(FILE *out)
             "  --max-buffered OCTETS  per connection: largest frame or message received, and\n"
             "                         octets queued for sending (default 16777216)\n"
             "  --max-events N         frames received and not yet consumed per connection\n"
-            "                         (default 10000)\n"
+            "                         (default 2000)\n"
             "  --max-frames N         frames received per connection (default 100000)\n"
             "  --max-client-output OCTETS  last octets of the client's output kept (default 4000)\n"
             "A connection beyond --max-buffered, --max-events or --max-frames is dropped by the\n"

@@ -49,7 +49,7 @@ typedef struct ws_limits {
 } ws_limits;
 
 #define WS_DEFAULT_MAX_BUFFERED (16u << 20)
-#define WS_DEFAULT_MAX_EVENTS 10000u
+#define WS_DEFAULT_MAX_EVENTS 2000u
 #define WS_DEFAULT_MAX_FRAMES 100000u
 
 /* Called for every WebSocket frame that goes out or comes in. msg/msg_len
