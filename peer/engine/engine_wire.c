@@ -135,6 +135,8 @@ static void add_decoded(eng_exec *ex, cJSON *e, const ws_conn *c, int out, int o
         mbws_frame_format(&f, line, sizeof line);
         cJSON_AddStringToObject(e, "frame", line);
         eng_track(ex, !out, &f);
+        if (!out && f.type == MBWS_CONNECT) /* SES-8: a client's CONNECT fits in 1024 octets */
+            eng_vars_set_int(&ex->vars, "peer_connect_len", (uint64_t)msg_len);
         for (int i = 0; i < ENG_MAX_CONNS; i++)
             if (ex->conns[i].used && &ex->conns[i].ws == c)
                 eng_police_track(ex, &ex->conns[i], !out, &f);

@@ -13,6 +13,12 @@ static uint64_t max64(uint64_t a, uint64_t b)
 
 static void set_name(const mbws_conn *c, mbws_frame *f)
 {
+    static char long_name[1100];
+    if (f->type == MBWS_CONNECT && mbws_fault_on(MBWS_FAULT_CLIENT_CONNECT_OVER_1024)) {
+        memset(long_name, 'n', sizeof long_name); /* SES-8 broken: a CONNECT over 1024 octets */
+        mbws_frame_set_str(f, MBWS_F_NAME, long_name, sizeof long_name);
+        return;
+    }
     if (c->cfg.name && c->cfg.name[0])
         mbws_frame_set_cstr(f, MBWS_F_NAME, c->cfg.name);
 }
