@@ -10,9 +10,20 @@
 struct tp_loop {
     enum tp_event_loop kind;
     uv_loop_t uv;
+    uv_timer_t uv_bound; /* ends a turn's wait */
     struct ev_loop *ev;
+    ev_timer ev_bound;
     void *foreign[1];
 };
+
+/* The bound timers only end the wait; the turn returns after them. */
+static void uv_bound_fire(uv_timer_t *t) { (void)t; }
+static void ev_bound_fire(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
 
 const char *tp_event_loop_name(enum tp_event_loop kind)
 {
@@ -45,6 +56,7 @@ tp_loop *tp_loop_new(enum tp_event_loop kind, struct lws_context_creation_info *
             free(l);
             return NULL;
         }
+        uv_timer_init(&l->uv, &l->uv_bound);
         l->foreign[0] = &l->uv;
         info->options |= LWS_SERVER_OPTION_LIBUV;
     } else if (kind == TP_LOOP_EV) {
@@ -53,6 +65,7 @@ tp_loop *tp_loop_new(enum tp_event_loop kind, struct lws_context_creation_info *
             free(l);
             return NULL;
         }
+        ev_timer_init(&l->ev_bound, ev_bound_fire, 0., 0.);
         l->foreign[0] = l->ev;
         info->options |= LWS_SERVER_OPTION_LIBEV;
     }
@@ -62,14 +75,23 @@ tp_loop *tp_loop_new(enum tp_event_loop kind, struct lws_context_creation_info *
     return l;
 }
 
-int tp_loop_run_once(tp_loop *l, struct lws_context *ctx)
+int tp_loop_is_foreign(const tp_loop *l) { return l->kind != TP_LOOP_POLL; }
+
+int tp_loop_run_once(tp_loop *l, struct lws_context *ctx, int timeout_ms)
 {
+    if (timeout_ms < 0)
+        timeout_ms = 0;
     if (l->kind == TP_LOOP_UV) {
+        uv_timer_start(&l->uv_bound, uv_bound_fire, (uint64_t)timeout_ms, 0);
         uv_run(&l->uv, UV_RUN_ONCE);
+        uv_timer_stop(&l->uv_bound);
         return 0;
     }
     if (l->kind == TP_LOOP_EV) {
+        ev_timer_set(&l->ev_bound, timeout_ms / 1000.0, 0.);
+        ev_timer_start(l->ev, &l->ev_bound);
         ev_run(l->ev, EVRUN_ONCE);
+        ev_timer_stop(l->ev, &l->ev_bound);
         return 0;
     }
     return lws_service(ctx, 0);
@@ -82,6 +104,7 @@ void tp_loop_free(tp_loop *l, struct lws_context *ctx)
     if (!l)
         return;
     if (l->kind == TP_LOOP_UV) {
+        uv_close((uv_handle_t *)&l->uv_bound, NULL);
         /* lws closes its libuv handles asynchronously: let them finish */
         for (int i = 0; i < 100 && uv_run(&l->uv, UV_RUN_NOWAIT); i++)
             ;

@@ -502,6 +502,7 @@ tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
     }
     t->vh = lws_get_vhost_by_name(t->lws, "mbws");
     tp_timers_init(&t->timers, t->lws);
+    t->timers.own_wait = tp_loop_is_foreign(t->loop);
     tp_timer_init(&t->wake, t, wake_fire, t);
     if (o->listen_host && t->vh)
         t->port = lws_get_vhost_listen_port(t->vh);
@@ -528,10 +529,25 @@ int tp_is_tls(tp_ctx *t) { return t->tls; }
 
 int tp_service(tp_ctx *t, int timeout_ms)
 {
-    /* lws 4.1 ignores lws_service()'s timeout and sleeps until its next
-     * scheduled event: schedule one at the timeout. */
-    tp_timer_in(&t->wake, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
-    int rc = tp_loop_run_once(t->loop, t->lws);
+    int rc;
+    if (tp_loop_is_foreign(t->loop)) {
+        if (t->timers.poke) /* lws timers changed outside its callbacks */
+            lws_cancel_service(t->lws);
+        t->timers.poke = 0;
+        uint64_t now = (uint64_t)lws_now_usecs() / 1000;
+        uint64_t due = t->timers.n ? (t->timers.heap[0]->due_us + 999) / 1000 : 0;
+        if (t->timers.n && due < now + (uint64_t)timeout_ms)
+            timeout_ms = due > now ? (int)(due - now) : 0;
+        t->timers.in_loop = 1;
+        rc = tp_loop_run_once(t->loop, t->lws, timeout_ms);
+        t->timers.in_loop = 0;
+        tp_timers_run_ripe(&t->timers); /* those lws has not fired yet */
+    } else {
+        /* lws 4.1 ignores lws_service()'s timeout and sleeps until its next
+         * scheduled event: schedule one at the timeout. */
+        tp_timer_in(&t->wake, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+        rc = tp_loop_run_once(t->loop, t->lws, timeout_ms);
+    }
     while (t->batch) {
         tp_conn *c = t->batch;
         t->batch = c->batch_next;
@@ -542,10 +558,7 @@ int tp_service(tp_ctx *t, int timeout_ms)
     return rc;
 }
 
-void tp_wake(tp_ctx *t)
-{
-    lws_cancel_service(t->lws);
-}
+void tp_wake(tp_ctx *t) { lws_cancel_service(t->lws); }
 
 tp_conn *tp_connect(tp_ctx *t, const char *url, const char *subprotocols, const tp_events *ev,
                     void *user)
@@ -591,6 +604,8 @@ tp_conn *tp_connect(tp_ctx *t, const char *url, const char *subprotocols, const 
                                       : LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |
                                             LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
     c->in_connect = 1;
+    if (!t->timers.in_loop)
+        t->timers.poke = 1; /* the connect arms lws timers: see tp_timers */
     c->wsi = lws_client_connect_via_info(&ci);
     c->in_connect = 0;
     if (!c->wsi || c->failed) {
@@ -682,4 +697,6 @@ void tp_abort(tp_conn *c)
     if (!c->close_code)
         c->close_code = -1;
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    if (!c->t->timers.in_loop)
+        c->t->timers.poke = 1; /* see tp_timers */
 }

@@ -55,12 +55,13 @@ static void heap_remove(tp_timers *ts, tp_timer *tm)
 }
 
 static void fire_ripe(lws_sorted_usec_list_t *sul);
+void tp_timers_run_ripe(tp_timers *ts);
 
 /* One lws timer for the earliest of ours. */
 static void rearm(tp_timers *ts)
 {
-    if (ts->dispatching)
-        return; /* fire_ripe() rearms when it is done */
+    if (ts->dispatching || ts->own_wait)
+        return; /* fire_ripe() rearms when done; own_wait: tp_service() fires them */
     if (!ts->n) {
         lws_sul_cancel(&ts->sul);
         return;
@@ -73,7 +74,11 @@ static void rearm(tp_timers *ts)
 
 static void fire_ripe(lws_sorted_usec_list_t *sul)
 {
-    tp_timers *ts = lws_container_of(sul, tp_timers, sul);
+    tp_timers_run_ripe(lws_container_of(sul, tp_timers, sul));
+}
+
+void tp_timers_run_ripe(tp_timers *ts)
+{
     uint64_t now = (uint64_t)lws_now_usecs();
     ts->dispatching = 1;
     while (ts->n && ts->heap[0]->due_us <= now) {

@@ -17,9 +17,17 @@ typedef struct tp_timers {
     size_t n, cap;
     uint64_t next_seq; /* equal deadlines fire in the order they were armed */
     int dispatching;
+    /* On libev/libuv, lws applies timer changes made outside its callbacks
+     * only at its next callback. So there (own_wait) tp_service() bounds
+     * each wait by the earliest timer and fires the due ones itself, and
+     * pokes lws (lws_cancel_service) after a call that arms lws's own
+     * timers outside the loop (poke; in_loop: inside it). */
+    int own_wait, in_loop, poke;
 } tp_timers;
 
 void tp_timers_init(tp_timers *ts, struct lws_context *lws);
+/* Fires the timers that are due (also done from lws's own timer). */
+void tp_timers_run_ripe(tp_timers *ts);
 /* After the context is destroyed: forgets whatever is armed. */
 void tp_timers_free(tp_timers *ts);
 /* The context's timers (defined in transport_lws.c). */
