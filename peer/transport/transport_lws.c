@@ -530,16 +530,9 @@ int tp_is_tls(tp_ctx *t) { return t->tls; }
 int tp_service(tp_ctx *t, int timeout_ms)
 {
     int rc;
-    if (tp_loop_is_foreign(t->loop)) {
-        if (t->timers.poke) /* lws timers changed outside its callbacks */
-            lws_cancel_service(t->lws);
-        t->timers.poke = 0;
-        uint64_t now = (uint64_t)lws_now_usecs() / 1000;
-        uint64_t due = t->timers.n ? (t->timers.heap[0]->due_us + 999) / 1000 : 0;
-        if (t->timers.n && due < now + (uint64_t)timeout_ms)
-            timeout_ms = due > now ? (int)(due - now) : 0;
+    if (t->timers.own_wait) {
         t->timers.in_loop = 1;
-        rc = tp_loop_run_once(t->loop, t->lws, timeout_ms);
+        rc = tp_loop_run_once(t->loop, t->lws, tp_timers_wait_ms(&t->timers, timeout_ms));
         t->timers.in_loop = 0;
         tp_timers_run_ripe(&t->timers); /* those lws has not fired yet */
     } else {

@@ -90,6 +90,18 @@ void tp_timers_run_ripe(tp_timers *ts)
     rearm(ts);
 }
 
+int tp_timers_wait_ms(tp_timers *ts, int timeout_ms)
+{
+    if (ts->poke) /* lws armed its own timers outside its callbacks */
+        lws_cancel_service(ts->lws);
+    ts->poke = 0;
+    uint64_t now = (uint64_t)lws_now_usecs() / 1000;
+    uint64_t due = ts->n ? (ts->heap[0]->due_us + 999) / 1000 : 0;
+    if (ts->n && due < now + (uint64_t)timeout_ms)
+        timeout_ms = due > now ? (int)(due - now) : 0;
+    return timeout_ms;
+}
+
 void tp_timers_init(tp_timers *ts, struct lws_context *lws)
 {
     memset(ts, 0, sizeof *ts);

@@ -26,6 +26,9 @@ typedef struct tp_timers {
 } tp_timers;
 
 void tp_timers_init(tp_timers *ts, struct lws_context *lws);
+/* own_wait: pokes lws if asked, and returns timeout_ms cut to the earliest
+ * timer. */
+int tp_timers_wait_ms(tp_timers *ts, int timeout_ms);
 /* Fires the timers that are due (also done from lws's own timer). */
 void tp_timers_run_ripe(tp_timers *ts);
 /* After the context is destroyed: forgets whatever is armed. */
