@@ -183,8 +183,11 @@ static void send_held(mbws_conn *c, const struct mbws_out_msg *m)
     session_frame_of(m, &f);
     enum mbws_encoding enc;
     size_t n = frame_size(c, &f, &enc);
-    /* SES-8 after a resume in another encoding: try the other one. */
-    if (n > c->peer_max_frame && enc == c->enc) {
+    /* SES-6 after a resume in another encoding: a resent MESSAGE that no
+     * longer fits goes in the encoding it was first sent in (the other one;
+     * fault ses-resend-session-encoding keeps the session encoding). */
+    if (n > c->peer_max_frame && enc == c->enc &&
+        !mbws_fault_on(MBWS_FAULT_SES_RESEND_SESSION_ENCODING)) {
         enum mbws_encoding other = enc == MBWS_ENC_TEXT ? MBWS_ENC_BINARY : MBWS_ENC_TEXT;
         uint8_t dummy[1];
         if (mbws_encode(&f, other, dummy, 0) <= c->peer_max_frame)
