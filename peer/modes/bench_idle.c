@@ -58,8 +58,7 @@ long idle_rss_kib(long pid)
     return kib;
 }
 
-/* User + system CPU seconds of pid, -1 when unknown. */
-static double cpu_s(long pid)
+double idle_cpu_s(long pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -170,13 +169,13 @@ static void connect_all(tp_ctx *t, cl_agent **agents, const idle_config *c, idle
 {
     uint64_t started = 0, next_mark = 1000;
     double t0 = now_s(), mark_t = t0, deadline = t0 + IDLE_CONNECT_LIMIT_MS / 1000.0;
-    double mark_cpu = c->broker_pid ? cpu_s(c->broker_pid) : -1;
+    double mark_cpu = c->broker_pid ? idle_cpu_s(c->broker_pid) : -1;
     while (r->connected < c->n && !r->finished && !stop_requested && now_s() < deadline) {
         while (started < c->n && started - r->connected < IDLE_CONNECTING_MAX)
             cl_start(agents[started++]);
         tp_service(t, 50);
         while (r->connected >= next_mark) {
-            double now = now_s(), cpu = c->broker_pid ? cpu_s(c->broker_pid) : -1;
+            double now = now_s(), cpu = c->broker_pid ? idle_cpu_s(c->broker_pid) : -1;
             printf("idle sessions: %llu connected after %.2f s (last 1000 in %.2f s, broker CPU "
                    "%.3f s)\n", (unsigned long long)next_mark, now - t0, now - mark_t,
                    mark_cpu >= 0 && cpu >= 0 ? cpu - mark_cpu : -1.0);

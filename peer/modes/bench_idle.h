@@ -36,5 +36,7 @@ void idle_stop(pid_t pid);
 long idle_find_broker(const char *url);
 /* VmRSS of pid in KiB, -1 when unknown. */
 long idle_rss_kib(long pid);
+/* User + system CPU seconds of pid (/proc/PID/stat), -1 when unknown. */
+double idle_cpu_s(long pid);
 
 #endif

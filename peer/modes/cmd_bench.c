@@ -584,6 +584,7 @@ static int bench_size(const bench_args *b, size_t size)
     uint64_t m = b->messages ? b->messages : (size <= 1024 ? 200000 : 20000);
     result mb = {0}, rw = {0};
     for (uint64_t k = 0; k < b->rounds; k++) {
+        double cpu0 = b->broker_pid ? idle_cpu_s((long)b->broker_pid) : -1;
         if (run_mbws(b->url, b->sp, b->enc, (int)b->clients, size, m, b->credit, &mb)) {
             failed = 1;
             break;
@@ -592,7 +593,8 @@ static int bench_size(const bench_args *b, size_t size)
                " messages, %.2f s)",
                size, mb.rate, mb.p50_ms, mb.p99_ms, mb.messages, mb.seconds);
         if (b->broker_pid)
-            printf("  broker RSS %ld KiB", idle_rss_kib((long)b->broker_pid));
+            printf("  broker RSS %ld KiB, CPU %.2f s", idle_rss_kib((long)b->broker_pid),
+                   idle_cpu_s((long)b->broker_pid) - cpu0);
         printf("\n");
         fflush(stdout);
     }
