@@ -105,7 +105,8 @@ void conn_on_connected(mbws_conn *c, const mbws_frame *f, uint64_t now)
                   enc, now);
         return;
     }
-    if (f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) { /* SES-3 */
+    int version_first = !mbws_fault_on(MBWS_FAULT_ERR_RESUME_BEFORE_VERSION);
+    if (version_first && f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) { /* SES-3 */
         conn_fail(c, MBWS_E_VERSION, "unsupported version", 0, 0, enc, now);
         return;
     }
@@ -125,6 +126,10 @@ void conn_on_connected(mbws_conn *c, const mbws_frame *f, uint64_t now)
         }
     } else if (resumed == 1 && !mbws_fault_on(MBWS_FAULT_CLIENT_ACCEPT_RESUMED_NEW)) { /* RES-3 */
         conn_fail(c, MBWS_E_UNEXPECTED, "resumed 1 in answer to a new session", 0, 0, enc, now);
+        return;
+    }
+    if (!version_first && f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) { /* the fault */
+        conn_fail(c, MBWS_E_VERSION, "unsupported version", 0, 0, enc, now);
         return;
     }
     c->peer_max_frame = max_frame;

@@ -232,7 +232,8 @@ static void dispatch_open(mbws_conn *c, const mbws_frame *f, enum mbws_encoding 
     default: /* a second CONNECT, or CONNECTED after CONNECTED (SES-5) */
         if (f->type == MBWS_CONNECT && mbws_fault_on(MBWS_FAULT_SES_SECOND_CONNECT_IGNORED))
             break;
-        if (f->type == MBWS_CONNECT && mbws_fault_on(MBWS_FAULT_ERR_VERSION_BEFORE_ORDER) &&
+        if ((f->type == MBWS_CONNECT || f->type == MBWS_CONNECTED) &&
+            mbws_fault_on(MBWS_FAULT_ERR_VERSION_BEFORE_ORDER) &&
             f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) {
             fail_on(c, f, MBWS_E_VERSION, "unsupported version (SES-3)", enc, now);
             break;
