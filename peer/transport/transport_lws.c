@@ -327,18 +327,22 @@ static int on_writeable(tp_conn *c, struct lws *wsi)
  * subprotocol we did not offer ("HS: PROTOCOL malformed") and drops the TCP
  * connection. Apart from that name the 101 was valid, so the WebSocket
  * connection is open on the wire: send the masked Close 1002 ourselves before
- * lws closes the socket (plain TCP only: under TLS the raw socket is lws's). */
+ * lws closes the socket. On wss:// the octets go through lws's TLS
+ * (lws_write raw), on ws:// straight to the socket. */
 static void close_unoffered_subprotocol(struct lws *wsi)
 {
-    if (lws_is_ssl(wsi))
-        return;
-    unsigned char f[8] = {0x88, 0x82}; /* FIN + Close, masked, 2 octets */
+    unsigned char buf[LWS_PRE + 8];
+    unsigned char *f = buf + LWS_PRE;
+    f[0] = 0x88; /* FIN + Close */
+    f[1] = 0x82; /* masked, 2 octets */
     if (lws_get_random(lws_get_context(wsi), f + 2, 4) != 4)
         return;
     f[6] = (unsigned char)(0x03 ^ f[2]); /* 1002 = 0x03EA */
     f[7] = (unsigned char)(0xEA ^ f[3]);
-    if (send(lws_get_socket_fd(wsi), f, sizeof f, MSG_NOSIGNAL) != (ssize_t)sizeof f)
-        fprintf(stderr, "close 1002 for an unoffered subprotocol not sent\n");
+    int n = lws_is_ssl(wsi) ? lws_write(wsi, f, 8, LWS_WRITE_RAW)
+                            : (int)send(lws_get_socket_fd(wsi), f, 8, MSG_NOSIGNAL);
+    if (n != 8)
+        fprintf(stderr, "close 1002 for an unoffered subprotocol not sent (%d)\n", n);
 }
 
 static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
