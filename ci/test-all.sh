@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds every variant and runs every test:
 # unit tests (plain, under Valgrind, with clang, with ASan/UBSan), the
-# decoder fuzzer for a bounded time and every other fuzz target for a short
-# smoke time (docs/fuzzing.md runs them long), the pytest suites (engine, peer,
-# harness), requirement coverage, the conformance suite against the reference
-# peer (three runs, identical verdicts, each under 60 s) and fault sensitivity
+# engine's TLS under ASan/UBSan, the decoder fuzzer for a bounded time and
+# every other fuzz target for a short smoke time (docs/fuzzing.md runs them
+# long), the pytest suites (engine, peer, harness), requirement coverage, the
+# conformance suite against the reference peer (three runs, identical
+# verdicts, each under 60 s; one run over wss://) and fault sensitivity
 # (every injected fault of the reference peer is caught by some case) and
 # vacuity (no case passes against a trivial target without a listed reason).
 # Usage: ci/test-all.sh [--fuzz-seconds N] [--fuzz-smoke-seconds N]
@@ -122,6 +123,7 @@ stage fuzz-smoke-${fuzz_smoke_seconds}s fuzz_smoke
 stage pytest-engine-peer-harness pytest_suites
 stage requirement-coverage $PY harness/coverage.py --check
 stage conformance-vs-reference-3-runs conformance_three_runs
+stage conformance-over-tls $PY harness/mbws-suite -q --tls --run-id "ci-tls-$$"
 stage fault-sensitivity $PY harness/sensitivity.py --check --peer "$root/build/peer/mbws-peer"
 stage vacuity $PY harness/vacuity.py --check --peer "$root/build/peer/mbws-peer"
 
