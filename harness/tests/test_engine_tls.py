@@ -201,13 +201,13 @@ def test_suite_with_a_wrong_ca_errs_every_case(peer, certs, tls_broker, tmp_path
     assert all("certificate not trusted" in r["reason"] for r in res)
 
 
-def _s_server(tmp_path, *args):
+def _s_server(tmp_path, *args, every_interface=False):
     """`openssl s_server` on a free loopback port; returns (Popen, wss URL)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet",
-                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    accept = str(port) if every_interface else f"127.0.0.1:{port}"
+    proc = subprocess.Popen(["openssl", "s_server", "-accept", accept, "-quiet", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -267,3 +267,23 @@ def test_client_certificate_for_mutual_tls(peer, certs, tmp_path):
     assert "--client-cert" in without.one()["reason"]
     assert with_cert.one()["verdict"] == "fail", with_cert.stderr
     assert "upgrade refused with HTTP 200" in with_cert.one()["reason"]
+
+
+def test_sni_names_the_host(peer, certs, tmp_path):
+    """The server picks its certificate by SNI: wss://localhost gets the one for
+    localhost; an IP address sends no SNI (RFC 6066) and gets the default,
+    made for another name: a host name mismatch."""
+    wrong_ca, wrong_cert, wrong_key = certs["wrong_name"]
+    proc, url = _s_server(tmp_path, "-cert", wrong_cert, "-key", wrong_key, "-servername",
+                          "localhost", "-cert2", certs["cert"], "-key2", certs["key"], "-www",
+                          every_interface=True)
+    try:
+        by_name = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target",
+                             url.replace("127.0.0.1", "localhost"), "--ca-file", certs["ca"], *ONE)
+        by_ip = run_engine(peer, tmp_path, [FLOW / "B-FLOW-003.json"], "--target", url,
+                           "--ca-file", wrong_ca, *ONE)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "upgrade refused with HTTP 200" in by_name.one()["reason"], by_name.stderr
+    assert "host name mismatch" in by_ip.one()["reason"], by_ip.stderr
