@@ -28,18 +28,22 @@ enum eng_status eng_step_broker_disconnect(eng_exec *ex, const cJSON *step, cons
         return ST_ERROR;
     if (eng_subst_str(&ex->vars, value->valuestring, &addr, err, sizeof err) < 0 || !addr.s)
         return eng_errorf(ex, "broker_disconnect: %s", err);
-    char e_url[600], e_addr[600];
+    char e_url[600], e_addr[600], e_ca[4200] = "";
     snprintf(e_url, sizeof e_url, "MBWS_URL=%s", ex->t->url ? ex->t->url : "");
     snprintf(e_addr, sizeof e_addr, "MBWS_ADDRESS=%s", addr.s);
     eng_value_free(&addr);
-    char *env[] = {e_url, e_addr, NULL};
+    /* a wss:// broker: the command verifies it against the engine's --ca-file */
+    if (ex->t->tls && ex->t->tls_opts.ca_file)
+        snprintf(e_ca, sizeof e_ca, "MBWS_CA_FILE=%s", ex->t->tls_opts.ca_file);
+    char *env[] = {e_url, e_addr, e_ca[0] ? e_ca : NULL, NULL};
     int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
     pid_t pid = eng_proc_start(cmd, env, nul, err, sizeof err);
     if (nul >= 0)
         close(nul);
     if (pid <= 0)
         return eng_errorf(ex, "--broker-disconnect-cmd did not start: %s", err);
-    eng_log_event(ex, 0, "ran --broker-disconnect-cmd with %s %s", e_url, e_addr);
+    eng_log_event(ex, 0, "ran --broker-disconnect-cmd with %s %s%s%s", e_url, e_addr,
+                  e_ca[0] ? " " : "", e_ca);
     double until = ws_clock_ms() + (double)within;
     int status = 0;
     char text[120] = "";

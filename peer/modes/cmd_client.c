@@ -65,7 +65,9 @@ static void usage(FILE *out)
             "  --event-loop L       libev (default), libuv (both epoll) or poll\n"
             "  --verbose            log every frame\n"
             "  --fault NAME         inject one deliberate violation ('mbws-peer faults')\n"
-            "A BODY that starts with '-' goes after '--'.\n\n"
+            "A BODY that starts with '-' goes after '--'.\n"
+            "A wss:// URL accepts self-signed certificates; with MBWS_CA_FILE set in the\n"
+            "environment the broker's certificate and host name must verify against it.\n\n"
             "On MBWS.huawei.com a lost connection is resumed (RES-8) and no message is\n"
             "delivered twice. Exit status: 0 after a clean DISCONNECT, 1 after an\n"
             "ERROR, 3 connection lost (MBLWS), 4 taken over, 5 could not connect.\n");
@@ -469,6 +471,8 @@ int cmd_client(int argc, char **argv)
         o.rx_chunk = 65536;
         o.event_loop = a.event_loop;
         o.client_tls = !strncmp(a.url, "wss://", 6);
+        const char *ca = getenv("MBWS_CA_FILE");
+        o.ca_file = ca && *ca ? ca : NULL;
         tp_events none = {0};
         tp_ctx *t = tp_new(&o, &none, NULL);
         loop_ctx = t;
