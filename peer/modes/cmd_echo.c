@@ -161,6 +161,10 @@ static int echo_run_agent(echo_run *r, const cl_config *cfg)
      * oversized frame be judged from its header after its first octets. */
     o.rx_chunk = 64;
     o.client_tls = !strncmp(cfg->url, "wss://", 6);
+    /* One connection: lws's own poll loop. On libev, lws 4.1's client TLS
+     * handshake could stall for seconds (wss:// cases timed out waiting
+     * for CONNECT), and an epoll loop gains nothing for a single socket. */
+    o.event_loop = TP_LOOP_POLL;
     tp_events none = {0};
     tp_ctx *t = tp_new(&o, &none, NULL);
     if (!t)
