@@ -7,7 +7,9 @@
 # conformance suite against the reference peer (three runs, identical
 # verdicts, each under 60 s; one run over wss://) and fault sensitivity
 # (every injected fault of the reference peer is caught by some case) and
-# vacuity (no case passes against a trivial target without a listed reason).
+# vacuity (no case passes against a trivial target without a listed reason)
+# and low-grant (no case breaks FLOW-6 or SES-8 towards a reference peer
+# granting credit 0 or 1 or max-frame 1024).
 # Usage: ci/test-all.sh [--fuzz-seconds N] [--fuzz-smoke-seconds N]
 set -uo pipefail
 
@@ -126,6 +128,7 @@ stage conformance-vs-reference-3-runs conformance_three_runs
 stage conformance-over-tls $PY harness/mbws-suite -q --tls --run-id "ci-tls-$$"
 stage fault-sensitivity $PY harness/sensitivity.py --check --peer "$root/build/peer/mbws-peer"
 stage vacuity $PY harness/vacuity.py --check --peer "$root/build/peer/mbws-peer"
+stage low-grant $PY harness/low_grant_check.py --peer "$root/build/peer/mbws-peer"
 
 echo
 if [ "$failed" -ne 0 ]; then
