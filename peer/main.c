@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "mbws_fault.h"
 
 #ifndef MBWS_VERSION
 #define MBWS_VERSION "dev"
@@ -48,15 +47,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            int sub_argc = argc - 1;
-            char **sub_argv = argv + 1;
-            /* --fault belongs to the roles of the reference peer only */
-            unsigned role = !strcmp(argv[1], "broker") ? MBWS_FAULT_BROKER
-                            : (!strcmp(argv[1], "client") || !strcmp(argv[1], "echo")) ? MBWS_FAULT_CLIENT
-                                                                                      : 0;
-            if (role && take_fault_option(&sub_argc, sub_argv, role) != 0)
-                return 2;
-            return commands[i].fn(sub_argc, sub_argv);
+            return commands[i].fn(argc - 1, argv + 1);
         }
     fprintf(stderr, "mbws-peer: unknown command '%s'\n\n", argv[1]);
     usage(stderr);

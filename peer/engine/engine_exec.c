@@ -32,10 +32,12 @@ enum mbws_role eng_iut_role(const eng_exec *ex)
 int eng_decode(const eng_exec *ex, int from_iut, const ws_event *e, mbws_frame *f,
                mbws_error_info *ei)
 {
-    mbws_decode_ctx ctx;
     enum mbws_role iut = eng_iut_role(ex);
-    ctx.sender = from_iut ? iut : (iut == MBWS_ROLE_BROKER ? MBWS_ROLE_CLIENT : MBWS_ROLE_BROKER);
-    ctx.subprotocol = ex->job.sp;
+    /* the engine judges frames correctly: no fault (MBWS_FAULT_NONE) */
+    mbws_decode_ctx ctx = {
+        .sender = from_iut ? iut : (iut == MBWS_ROLE_BROKER ? MBWS_ROLE_CLIENT : MBWS_ROLE_BROKER),
+        .subprotocol = ex->job.sp,
+    };
     return mbws_decode(e->data, e->len, e->opcode == WS_OP_TEXT ? MBWS_ENC_TEXT : MBWS_ENC_BINARY,
                        &ctx, f, ei);
 }
@@ -64,7 +66,7 @@ void eng_track(eng_exec *ex, int in, const mbws_frame *f)
         uint64_t old_limit = old && old->type == EV_INT ? old->n : 0;
         /* FLOW-1, RES-5: the core's arithmetic */
         eng_vars_set_int(vs, "peer_limit",
-                         mbws_limit_on_connect(old_limit, resumed, base, f->num[MBWS_F_CREDIT]));
+                         mbws_limit_on_connect(MBWS_FAULT_NONE, old_limit, resumed, base, f->num[MBWS_F_CREDIT]));
         eng_vars_set_int(vs, "peer_credit", f->num[MBWS_F_CREDIT]);
         eng_vars_set_int(vs, "peer_max_frame", f->num[MBWS_F_MAX_FRAME]);
         if (mbws_frame_has(f, MBWS_F_SESSION))

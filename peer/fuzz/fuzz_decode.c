@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int enc = 0; enc < 2; enc++) {
         for (size_t s = 0; s < 3; s++) {
             for (size_t p = 0; p < 2; p++) {
-                mbws_decode_ctx ctx = {senders[s], sps[p]};
+                mbws_decode_ctx ctx = {.sender = senders[s], .subprotocol = sps[p]};
                 mbws_frame f;
                 mbws_error_info e;
                 int rc = mbws_decode(data, size, (enum mbws_encoding)enc, &ctx, &f, &e);

@@ -89,7 +89,7 @@ static int model_can_take(void *user, uint64_t sub, const mbws_bmsg *m)
     msg.has_sub = 1;
     if (mbws_conn_fits(bs->conn->mc, &msg))
         return 1;
-    return mbws_fault_on(MBWS_FAULT_BRK_DROP_TOO_LARGE) ? -1 : 0;
+    return mbws_fault_on(bs->b->cfg.fault, MBWS_FAULT_BRK_DROP_TOO_LARGE) ? -1 : 0;
 }
 
 static void want_drain(bconn *c)
@@ -108,7 +108,7 @@ static uint64_t model_deliver(void *user, uint64_t sub, const mbws_bmsg *m)
     memset(&msg, 0, sizeof msg);
     msg.address = mbws_bmsg_address(m, &msg.address_len);
     msg.content_type = mbws_bmsg_ctype(m, &msg.content_type_len);
-    if (mbws_fault_on(MBWS_FAULT_BRK_DROP_CONTENT_TYPE))
+    if (mbws_fault_on(bs->b->cfg.fault, MBWS_FAULT_BRK_DROP_CONTENT_TYPE))
         msg.content_type = NULL;
     msg.body = mbws_bmsg_body(m, &msg.body_len);
     msg.sub = sub;
@@ -280,8 +280,9 @@ static void act_takeover(bconn *old)
         old->bs = NULL;
     }
     old->closing_code = MBWS_CLOSE_TAKEOVER;
-    int late = mbws_fault_on(MBWS_FAULT_RES_CONNECTED_BEFORE_CLOSE);
-    if (old->tp && !late && !mbws_fault_on(MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
+    enum mbws_fault_id fault = old->b->cfg.fault;
+    int late = mbws_fault_on(fault, MBWS_FAULT_RES_CONNECTED_BEFORE_CLOSE);
+    if (old->tp && !late && !mbws_fault_on(fault, MBWS_FAULT_RES_NO_TAKEOVER_CLOSE))
         tp_close(old->tp, MBWS_CLOSE_TAKEOVER);
     conn_inert(old, MBWS_CLOSE_TAKEOVER);
     if (old->tp && late) {
@@ -420,7 +421,7 @@ static void drain(bconn *c)
             }
             break;
         case MBWS_ACT_UNSUBSCRIBE:
-            if (bs && bs->q && !mbws_fault_on(MBWS_FAULT_BRK_UNSUBSCRIBE_IGNORED))
+            if (bs && bs->q && !mbws_fault_on(b->cfg.fault, MBWS_FAULT_BRK_UNSUBSCRIBE_IGNORED))
                 mbws_broker_unsubscribe(bs->q, a.sub);
             break;
         case MBWS_ACT_WRITABLE:
@@ -513,7 +514,7 @@ static void ev_open(tp_conn *t)
         b->conns->prev = c;
     b->conns = c;
     b->nconns++;
-    if (!mbws_fault_on(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED)) /* else: no limit at all */
+    if (!mbws_fault_on(b->cfg.fault, MBWS_FAULT_SES_MAX_FRAME_UNENFORCED)) /* else: no limit */
         tp_set_max_message(t, (size_t)b->cfg.max_frame);
     blog(c, "open (%s)", tp_conn_subprotocol(t), 0);
     mbws_conn_start(c->mc, tp_now_ms());
@@ -616,17 +617,16 @@ broker *broker_new(const broker_config *cfg)
     b->ccfg.app = b;
     b->ccfg.find_session = find_session;
     b->ccfg.new_token = broker_new_token;
+    b->ccfg.fault = cfg->fault; /* --fault: every part of this broker gets it */
     b->model = mbws_broker_new(&model_ops, cfg->queue_bound);
-    if (b->model)
+    if (b->model) {
         mbws_broker_set_memory_bound(b->model, cfg->memory_bound);
-    tp_options o = {0};
-    o.listen_host = cfg->host;
-    o.listen_port = cfg->port;
-    o.cert = cfg->cert;
-    o.key = cfg->key;
-    o.subprotocols = broker_subprotocols;
-    o.quiet_lws = !cfg->verbose;
-    o.event_loop = cfg->event_loop;
+        mbws_broker_set_fault(b->model, cfg->fault);
+    }
+    tp_options o = {.listen_host = cfg->host, .listen_port = cfg->port, .cert = cfg->cert,
+                    .key = cfg->key, .subprotocols = broker_subprotocols,
+                    .quiet_lws = !cfg->verbose, .event_loop = cfg->event_loop,
+                    .fault = cfg->fault};
     b->tp = b->model ? tp_new(&o, &broker_events, b) : NULL;
     if (!b->tp || tp_port(b->tp) <= 0) {
         fprintf(stderr, "broker: cannot listen on %s:%d\n", cfg->host, cfg->port);
@@ -637,6 +637,7 @@ broker *broker_new(const broker_config *cfg)
 }
 
 int broker_port(const broker *b) { return tp_port(b->tp); }
+enum mbws_fault_id broker_fault(const broker *b) { return b->cfg.fault; }
 int broker_is_tls(const broker *b) { return tp_is_tls(b->tp); }
 size_t broker_connection_count(const broker *b) { return b->nconns; }
 void broker_wake(broker *b) { tp_wake(b->tp); }

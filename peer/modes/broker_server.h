@@ -23,6 +23,7 @@ typedef struct broker_config {
     int verbose;               /* log every frame */
     const char *control_address; /* "disconnect ADDR" published here: SES-7 trigger; NULL: none */
     enum tp_event_loop event_loop;
+    enum mbws_fault_id fault;  /* --fault: handed to the conns, the model and the transport */
 } broker_config;
 
 typedef struct broker broker;
@@ -30,6 +31,7 @@ typedef struct broker broker;
 /* Listens; NULL on failure (message on stderr). */
 broker *broker_new(const broker_config *cfg);
 int broker_port(const broker *b);
+enum mbws_fault_id broker_fault(const broker *b); /* cfg.fault (the token maker reads it) */
 int broker_is_tls(const broker *b);
 /* One loop turn. */
 int broker_service(broker *b, int timeout_ms);

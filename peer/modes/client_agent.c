@@ -188,7 +188,7 @@ static int connect_now(cl_agent *a)
     a->our_close = 0;
     char low[256]; /* client-offer-wrong-case fault: offer the names in lower case */
     const char *sp = a->cfg.subprotocols;
-    if (mbws_fault_on(MBWS_FAULT_WS_OFFER_WRONG_CASE))
+    if (mbws_fault_on(a->cfg.fault, MBWS_FAULT_WS_OFFER_WRONG_CASE))
         sp = lower_copy(sp, low, sizeof low);
     a->tc = tp_connect(a->t, a->cfg.url, sp, &agent_events, a);
     return a->tc ? 0 : -1;
@@ -209,7 +209,7 @@ static void ev_open(tp_conn *c)
     const char *sp = tp_conn_subprotocol(c);
     /* WS-3: the response must name one of the subprotocols we offered */
     if (!mbws_token_listed(a->cfg.subprotocols, sp) &&
-        !(!*sp && mbws_fault_on(MBWS_FAULT_WS_IGNORE_MISSING_SP))) {
+        !(!*sp && mbws_fault_on(a->cfg.fault, MBWS_FAULT_WS_IGNORE_MISSING_SP))) {
         fprintf(stderr, "%s: handshake response names %s%s%s: closing with 1002 (WS-3)\n",
                 a->cfg.label ? a->cfg.label : "client", *sp ? "subprotocol \"" : "no subprotocol",
                 sp, *sp ? "\", which we did not offer" : "");
@@ -228,6 +228,7 @@ static void ev_open(tp_conn *c)
     cfg.ack_delay_ms = a->cfg.ack_delay_ms;
     cfg.manual_accept = a->cfg.manual_accept;
     cfg.name = "mbws-peer client";
+    cfg.fault = a->cfg.fault;
     a->mc = mbws_conn_new(&cfg, a->s, a);
     if (!a->mc) {
         tp_abort(c);
@@ -299,11 +300,11 @@ static void ev_closed(tp_conn *c, int opened, int peer_code)
     enum mbws_session_state st = mbws_session_state(a->s);
     /* ECHO-3: an ERROR sent or received ends the echo client, also one that
      * answered its resume (ERR-2 keeps the session, but the run is over) */
-    if (a->error_seen && a->cfg.exit_on_error && !mbws_fault_on(MBWS_FAULT_ECHO_RETRY_AFTER_ERROR)) {
+    if (a->error_seen && a->cfg.exit_on_error && !mbws_fault_on(a->cfg.fault, MBWS_FAULT_ECHO_RETRY_AFTER_ERROR)) {
         finish(a, CL_ERROR);
         return;
     }
-    if (st == MBWS_SS_DETACHED && mbws_fault_on(MBWS_FAULT_ECHO_NO_RESUME)) {
+    if (st == MBWS_SS_DETACHED && mbws_fault_on(a->cfg.fault, MBWS_FAULT_ECHO_NO_RESUME)) {
         finish(a, CL_LOST); /* ECHO-2 broken: gives up instead of resuming */
         return;
     }
@@ -391,6 +392,11 @@ void cl_free(cl_agent *a)
 
 void *cl_user(const cl_agent *a) { return a->user; }
 int cl_status(const cl_agent *a) { return a->status; }
+enum mbws_fault_id cl_fault(const cl_agent *a)
+{
+    return a->cfg.fault;
+}
+
 mbws_conn *cl_conn(const cl_agent *a) { return a->mc; }
 int cl_resumes(const cl_agent *a) { return a->resumes; }
 

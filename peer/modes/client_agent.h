@@ -30,6 +30,9 @@ typedef struct cl_config {
      * MBWS_WINDOW_HOLD_MAX_MS (the core's bound, FLOW-5). The echo client uses it so that a burst
      * above its limit is judged against the limit it had (FLOW-3, C-FLOW-003). */
     int flow_after_read;
+    /* --fault (mbws_fault.h): handed to each connection's session core;
+     * the transport's tp_options take it from the command. */
+    enum mbws_fault_id fault;
 } cl_config;
 
 typedef struct cl_handlers {
@@ -61,6 +64,7 @@ int cl_status(const cl_agent *a);
 int cl_is_open(const cl_agent *a);  /* CONNECTED and not disconnecting */
 int cl_writable(const cl_agent *a); /* a publish now goes out at once */
 mbws_conn *cl_conn(const cl_agent *a);
+enum mbws_fault_id cl_fault(const cl_agent *a); /* cl_config.fault */
 int cl_resumes(const cl_agent *a);  /* successful resumes so far */
 
 /* MBWS_CMD_* results of the session core. */

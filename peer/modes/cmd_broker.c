@@ -66,6 +66,7 @@ enum {
     O_ACK_DELAY,
     O_EVENT_LOOP,
     O_CONTROL_ADDRESS,
+    O_FAULT,
 };
 
 static const struct option broker_options[] = {
@@ -81,6 +82,7 @@ static const struct option broker_options[] = {
     {"ack-delay", required_argument, NULL, O_ACK_DELAY},
     {"event-loop", required_argument, NULL, O_EVENT_LOOP},
     {"control-address", required_argument, NULL, O_CONTROL_ADDRESS},
+    {"fault", required_argument, NULL, O_FAULT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -131,6 +133,8 @@ static int broker_option(int opt, const char *v, broker_config *cfg)
         }
         cfg->control_address = v;
         return 0;
+    case O_FAULT:
+        return opt_fault("broker", v, MBWS_FAULT_BROKER, &cfg->fault);
     case 'v':
         cfg->verbose = 1;
         return 0;

@@ -238,6 +238,7 @@ enum {
     O_ACK_DELAY,
     O_VERBOSE,
     O_EVENT_LOOP,
+    O_FAULT,
 };
 
 static const struct option client_options[] = {
@@ -251,6 +252,7 @@ static const struct option client_options[] = {
     {"ack-delay", required_argument, NULL, O_ACK_DELAY},
     {"verbose", no_argument, NULL, O_VERBOSE},
     {"event-loop", required_argument, NULL, O_EVENT_LOOP},
+    {"fault", required_argument, NULL, O_FAULT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -304,6 +306,8 @@ static int client_option(int opt, const char *v, client_run *r, client_args *a)
         return 0;
     case O_EVENT_LOOP:
         return opt_event_loop(v, &a->event_loop);
+    case O_FAULT:
+        return opt_fault("client", v, MBWS_FAULT_CLIENT, &a->cfg.fault);
     }
     return -1;
 }
@@ -473,6 +477,7 @@ int cmd_client(int argc, char **argv)
         o.client_tls = !strncmp(a.url, "wss://", 6);
         const char *ca = getenv("MBWS_CA_FILE");
         o.ca_file = ca && *ca ? ca : NULL;
+        o.fault = a.cfg.fault;
         tp_events none = {0};
         tp_ctx *t = tp_new(&o, &none, NULL);
         loop_ctx = t;

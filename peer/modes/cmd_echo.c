@@ -2,6 +2,7 @@
  * Configured only by the environment: MBWS_URL, MBWS_SUBPROTOCOL,
  * MBWS_ENCODING, MBWS_IN, MBWS_OUT, MBWS_DISCONNECT_AFTER. */
 #define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "client_agent.h"
+#include "client_opts.h"
 #include "commands.h"
 #include "mbws_fault.h"
 
@@ -78,12 +80,12 @@ static void on_deliver(cl_agent *a, const mbws_action *act)
         fprintf(stderr, "echo: message seq %llu crossed our DISCONNECT: acknowledged, not "
                         "republished\n",
                 (unsigned long long)act->seq);
-        if (!mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_ACK))
+        if (!mbws_fault_on(cl_fault(a), MBWS_FAULT_SES_INITIATOR_NO_ACK))
             cl_accept(a, act->seq);
         return;
     }
     uint64_t seq = act->seq; /* act's pointers are only valid until the next drain */
-    int keep_ct = act->has_content_type && !mbws_fault_on(MBWS_FAULT_ECHO_DROP_CONTENT_TYPE);
+    int keep_ct = act->has_content_type && !mbws_fault_on(cl_fault(a), MBWS_FAULT_ECHO_DROP_CONTENT_TYPE);
     int rc = cl_publish(a, r->out, keep_ct ? act->content_type.ptr : NULL,
                         act->content_type.len, act->body.ptr, act->body.len, seq);
     if (rc == MBWS_CMD_OK) {
@@ -127,7 +129,7 @@ static int echo_parse_env(echo_run *r, cl_config *cfg)
         return 2;
     }
     const char *da = getenv("MBWS_DISCONNECT_AFTER");
-    if (da && *da && !mbws_fault_on(MBWS_FAULT_ECHO_IGNORE_DISCONNECT_AFTER)) {
+    if (da && *da && !mbws_fault_on(cfg->fault, MBWS_FAULT_ECHO_IGNORE_DISCONNECT_AFTER)) {
         char *end;
         unsigned long long n = strtoull(da, &end, 10);
         if (*end || n < 1 || *da == '-') {
@@ -137,8 +139,6 @@ static int echo_parse_env(echo_run *r, cl_config *cfg)
         }
         r->disconnect_after = n;
     }
-    cfg->credit = 64;
-    cfg->max_frame = 1u << 20;
     cfg->ack_delay_ms = 0;
     cfg->flow_after_read = 1; /* FLOW-3 observable: no FLOW amid one read (C-FLOW-003) */
     cfg->manual_accept = 1; /* ACK once republished (ECHO-1) */
@@ -165,6 +165,7 @@ static int echo_run_agent(echo_run *r, const cl_config *cfg)
      * handshake could stall for seconds (wss:// cases timed out waiting
      * for CONNECT), and an epoll loop gains nothing for a single socket. */
     o.event_loop = TP_LOOP_POLL;
+    o.fault = cfg->fault;
     tp_events none = {0};
     tp_ctx *t = tp_new(&o, &none, NULL);
     if (!t)
@@ -179,7 +180,7 @@ static int echo_run_agent(echo_run *r, const cl_config *cfg)
         status = cl_status(a);
         if (status < 0)
             status = 1;
-        if (status == CL_ERROR && mbws_fault_on(MBWS_FAULT_ECHO_EXIT_0_AFTER_ERROR))
+        if (status == CL_ERROR && mbws_fault_on(cfg->fault, MBWS_FAULT_ECHO_EXIT_0_AFTER_ERROR))
             status = 0;
     } else {
         fprintf(stderr, "echo: bad MBWS_URL '%s'\n", cfg->url);
@@ -189,43 +190,61 @@ static int echo_run_agent(echo_run *r, const cl_config *cfg)
             status);
     cl_free(a);
     tp_free(t);
-    if (mbws_fault_on(MBWS_FAULT_ECHO_EXIT_LATE)) /* breaks ECHO-5's 1000 ms */
+    if (mbws_fault_on(cfg->fault, MBWS_FAULT_ECHO_EXIT_LATE)) /* breaks ECHO-5's 1000 ms */
         nanosleep(&(struct timespec){1, 800000000L}, NULL);
     return status;
 }
 
-/* --credit N, --max-frame N: what it advertises, so the suite can be tried
- * against a client granting little (FLOW-6 in cases, appendix B); 0, or 2
- * after a message. */
-static int echo_parse_args(int argc, char **argv, cl_config *cfg)
+enum { O_CREDIT = 256, O_MAX_FRAME, O_FAULT };
+
+static const struct option echo_options[] = {
+    {"credit", required_argument, NULL, O_CREDIT},
+    {"max-frame", required_argument, NULL, O_MAX_FRAME},
+    {"fault", required_argument, NULL, O_FAULT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The command line, read before the environment: --fault NAME, and
+ * --credit N, --max-frame N (what it advertises, so the suite can be tried
+ * against a client granting little: FLOW-6 in cases, appendix B). */
+static enum opt_parsed echo_parse_args(int argc, char **argv, cl_config *cfg)
 {
-    for (int i = 1; i < argc; i += 2) {
-        char *end = NULL;
-        unsigned long long v = i + 1 < argc ? strtoull(argv[i + 1], &end, 10) : 0;
-        int ok = i + 1 < argc && end && !*end && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9';
-        if (ok && !strcmp(argv[i], "--credit")) {
-            cfg->credit = v;
-        } else if (ok && !strcmp(argv[i], "--max-frame") && v >= 1024) {
-            cfg->max_frame = v;
-        } else {
-            fprintf(stderr, "echo: bad option '%s' (see --help)\n", argv[i]);
-            return 2;
+    opterr = 0;
+    optind = 1;
+    int opt, bad;
+    while ((opt = getopt_long(argc, argv, "-:h", echo_options, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            usage(stdout);
+            return OPT_HELP;
+        case O_CREDIT:
+            bad = opt_u64("--credit", optarg, 0, UINT64_MAX, &cfg->credit);
+            break;
+        case O_MAX_FRAME:
+            bad = opt_u64("--max-frame", optarg, 1024, UINT64_MAX, &cfg->max_frame);
+            break;
+        case O_FAULT:
+            bad = opt_fault("echo", optarg, MBWS_FAULT_CLIENT, &cfg->fault);
+            break;
+        default:
+            fprintf(stderr, "echo: bad option '%s' (see --help)\n", opt == 1 ? optarg : opt_refused(argv));
+            return OPT_BAD;
         }
+        if (bad)
+            return OPT_BAD;
     }
-    return 0;
+    return OPT_RUN;
 }
 
 int cmd_echo(int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
     echo_run r;
     memset(&r, 0, sizeof r);
-    cl_config cfg = {0};
+    cl_config cfg = {.credit = 64, .max_frame = 1u << 20};
+    enum opt_parsed parsed = echo_parse_args(argc, argv, &cfg);
+    if (parsed != OPT_RUN)
+        return parsed == OPT_HELP ? 0 : 2;
     int rc = echo_parse_env(&r, &cfg);
-    if (!rc)
-        rc = echo_parse_args(argc, argv, &cfg);
     return rc ? rc : echo_run_agent(&r, &cfg);
 }

@@ -1,6 +1,6 @@
 /* mbws-peer faults: lists the injectable faults (docs/faults.md), and the
- * --fault option that broker, client and echo accept (taken off argv here,
- * before the command parses its own options). */
+ * check of the --fault option that broker, client and echo each parse into
+ * their own configuration (opt_fault). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,42 +84,24 @@ int cmd_faults(int argc, char **argv)
     return 0;
 }
 
-int take_fault_option(int *argc, char **argv, unsigned role)
+int opt_fault(const char *cmd, const char *name, unsigned role, enum mbws_fault_id *fault)
 {
-    int out = 1;
-    for (int i = 1; i < *argc; i++) {
-        const char *name = NULL;
-        if (!strcmp(argv[i], "--fault")) {
-            if (i + 1 >= *argc) {
-                fprintf(stderr, "mbws-peer %s: --fault needs a NAME (see 'mbws-peer faults')\n", argv[0]);
-                return -1;
-            }
-            name = argv[++i];
-        } else if (!strncmp(argv[i], "--fault=", 8)) {
-            name = argv[i] + 8;
-        } else {
-            argv[out++] = argv[i];
-            continue;
-        }
-        enum mbws_fault_id id = mbws_fault_by_name(name);
-        if (id == MBWS_FAULT_NONE) {
-            fprintf(stderr, "mbws-peer %s: unknown fault '%s' (see 'mbws-peer faults')\n", argv[0], name);
-            return -1;
-        }
-        if (!(mbws_fault_table[id].roles & role)) {
-            fprintf(stderr, "mbws-peer %s: fault '%s' applies to the %s only\n", argv[0], name,
-                    roles_name(mbws_fault_table[id].roles));
-            return -1;
-        }
-        if (mbws_fault_active != MBWS_FAULT_NONE && mbws_fault_active != id) {
-            fprintf(stderr, "mbws-peer %s: one --fault at a time\n", argv[0]);
-            return -1;
-        }
-        mbws_fault_active = id;
-        fprintf(stderr, "mbws-peer %s: FAULT INJECTED: %s (breaks %s: %s)\n", argv[0], name,
-                mbws_fault_table[id].requirement, mbws_fault_table[id].what);
+    enum mbws_fault_id id = mbws_fault_by_name(name);
+    if (id == MBWS_FAULT_NONE) {
+        fprintf(stderr, "mbws-peer %s: unknown fault '%s' (see 'mbws-peer faults')\n", cmd, name);
+        return -1;
     }
-    argv[out] = NULL;
-    *argc = out;
+    if (!(mbws_fault_table[id].roles & role)) {
+        fprintf(stderr, "mbws-peer %s: fault '%s' applies to the %s only\n", cmd, name,
+                roles_name(mbws_fault_table[id].roles));
+        return -1;
+    }
+    if (*fault != MBWS_FAULT_NONE && *fault != id) {
+        fprintf(stderr, "mbws-peer %s: one --fault at a time\n", cmd);
+        return -1;
+    }
+    *fault = id;
+    fprintf(stderr, "mbws-peer %s: FAULT INJECTED: %s (breaks %s: %s)\n", cmd, name,
+            mbws_fault_table[id].requirement, mbws_fault_table[id].what);
     return 0;
 }

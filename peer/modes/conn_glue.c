@@ -16,7 +16,7 @@ void conn_glue_arm_timer(tp_timer *tm, const mbws_conn *mc)
 
 void conn_glue_frame_text(const uint8_t *p, size_t len, int text, char *line, size_t cap)
 {
-    mbws_decode_ctx dc = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
+    mbws_decode_ctx dc = {.sender = MBWS_ROLE_ANY, .subprotocol = MBWS_SP_MBWS};
     mbws_frame f;
     if (mbws_decode(p, len, text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY, &dc, &f, NULL) == 0)
         mbws_frame_format(&f, line, cap);

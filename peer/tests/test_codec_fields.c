@@ -174,7 +174,7 @@ static void connect_last_seq(void)
     DECODES_BOTH("FLD-1", &f, &CTX_CLIENT, &o);
     CHECK("RES-3", mbws_frame_has(&o, MBWS_F_SESSION) && mbws_frame_has(&o, MBWS_F_LAST_SEQ));
     /* Session token as given, also on MBLWS (code 13 is the session's). */
-    static const mbws_decode_ctx client_mblws = {MBWS_ROLE_CLIENT, MBWS_SP_MBLWS};
+    static const mbws_decode_ctx client_mblws = {.sender = MBWS_ROLE_CLIENT, .subprotocol = MBWS_SP_MBLWS};
     DECODES_BOTH("RES-9", &f, &client_mblws, &o);
     CHECK_MEM("RES-9", o.str[MBWS_F_SESSION].ptr, o.str[MBWS_F_SESSION].len, "abc", 3);
 

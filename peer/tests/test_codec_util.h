@@ -10,10 +10,10 @@
 #include "mbws_frame.h"
 #include "mbws_test.h"
 
-static const mbws_decode_ctx CTX_CLIENT = {MBWS_ROLE_CLIENT, MBWS_SP_MBWS}; /* sent by a client */
-static const mbws_decode_ctx CTX_BROKER = {MBWS_ROLE_BROKER, MBWS_SP_MBWS}; /* sent by a broker */
-static const mbws_decode_ctx CTX_ANY = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
-static const mbws_decode_ctx CTX_BROKER_MBLWS = {MBWS_ROLE_BROKER, MBWS_SP_MBLWS};
+static const mbws_decode_ctx CTX_CLIENT = {.sender = MBWS_ROLE_CLIENT, .subprotocol = MBWS_SP_MBWS}; /* sent by a client */
+static const mbws_decode_ctx CTX_BROKER = {.sender = MBWS_ROLE_BROKER, .subprotocol = MBWS_SP_MBWS}; /* sent by a broker */
+static const mbws_decode_ctx CTX_ANY = {.sender = MBWS_ROLE_ANY, .subprotocol = MBWS_SP_MBWS};
+static const mbws_decode_ctx CTX_BROKER_MBLWS = {.sender = MBWS_ROLE_BROKER, .subprotocol = MBWS_SP_MBLWS};
 
 /* Raw binary frame, built octet by octet. */
 struct bin {

@@ -3,8 +3,8 @@
 #include "mbws_frame.h"
 #include "mbws_test.h"
 
-static const mbws_decode_ctx from_client = {MBWS_ROLE_CLIENT, MBWS_SP_MBWS};
-static const mbws_decode_ctx from_any = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
+static const mbws_decode_ctx from_client = {.sender = MBWS_ROLE_CLIENT, .subprotocol = MBWS_SP_MBWS};
+static const mbws_decode_ctx from_any = {.sender = MBWS_ROLE_ANY, .subprotocol = MBWS_SP_MBWS};
 
 static const uint8_t v_connect[] = {
     0x01, 0x00, 0x00, 0x21, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,

@@ -33,7 +33,6 @@ static int name_shaped(const char *n)
 
 static void test_table(void)
 {
-    CHECK_EQ("faults", mbws_fault_active, MBWS_FAULT_NONE);
     CHECK_EQ("faults", mbws_fault_by_name("no-such-fault"), MBWS_FAULT_NONE);
     CHECK("faults", MBWS_FAULT_COUNT > 1);
     for (int i = 1; i < MBWS_FAULT_COUNT; i++) {
@@ -147,13 +146,12 @@ static void test_codec_faults(void)
         const char *req = mbws_fault_table[k->fault].requirement;
         const uint8_t *p = (const uint8_t *)(k->data ? k->data : long_addr);
         size_t len = k->data ? k->len : (size_t)n;
-        mbws_decode_ctx ctx = {k->sender, MBWS_SP_MBWS};
+        mbws_decode_ctx ctx = {.sender = k->sender, .subprotocol = MBWS_SP_MBWS};
+        mbws_decode_ctx faulty = {.sender = k->sender, .subprotocol = MBWS_SP_MBWS, .fault = k->fault};
         mbws_frame f;
-        mbws_fault_active = MBWS_FAULT_NONE;
         CHECK_EQ(req, mbws_decode(p, len, k->enc, &ctx, &f, NULL), k->want_off);
-        mbws_fault_active = k->fault;
-        CHECK_EQ(req, mbws_decode(p, len, k->enc, &ctx, &f, NULL), k->want_on);
-        mbws_fault_active = MBWS_FAULT_NONE;
+        CHECK_EQ(req, mbws_decode(p, len, k->enc, &faulty, &f, NULL), k->want_on);
+        CHECK_EQ(req, mbws_decode(p, len, k->enc, &ctx, &f, NULL), k->want_off); /* unchanged */
     }
 }
 
@@ -162,10 +160,9 @@ static void test_int_any_length_value(void)
     /* BIN-5 fault: the short integer still has its big-endian value. */
     static const uint8_t ack[] = {0x04, 0x00, 0x00, 0x05, 0x02, 0x00, 0x02, 0x01, 0x02};
     mbws_frame f;
-    mbws_fault_active = MBWS_FAULT_BIN_INT_ANY_LENGTH;
-    CHECK_EQ("BIN-5", mbws_decode(ack, sizeof ack, MBWS_ENC_BINARY, NULL, &f, NULL), MBWS_OK);
+    mbws_decode_ctx faulty = {.sender = MBWS_ROLE_ANY, .fault = MBWS_FAULT_BIN_INT_ANY_LENGTH};
+    CHECK_EQ("BIN-5", mbws_decode(ack, sizeof ack, MBWS_ENC_BINARY, &faulty, &f, NULL), MBWS_OK);
     CHECK_EQ("BIN-5", f.num[MBWS_F_SEQ], 0x0102);
-    mbws_fault_active = MBWS_FAULT_NONE;
 }
 
 /* ----------------------------------------------------- session-core faults */
@@ -181,13 +178,12 @@ static void broker_reaction(enum mbws_fault_id fault, const char *raw, size_t le
     mbws_conn_config cc, bc;
     cfg_client(&cc, MBWS_SP_MBWS, MBWS_ENC_TEXT);
     cfg_broker(&bc, MBWS_SP_MBWS);
+    bc.fault = fault;
     cs = mbws_session_new();
     pair_start(&cl, &br, &cc, &bc, cs, 0);
     br.link = 0;
     peer_clear_log(&br);
-    mbws_fault_active = fault;
     feed_raw(&br, raw, len, is_text, 10);
-    mbws_fault_active = MBWS_FAULT_NONE;
     *errors = count_sent(&br, MBWS_ERROR);
     *close = close_code(&br);
     peer_fini(&cl);

@@ -1,6 +1,6 @@
 /* SES-7 faults of the DISCONNECT initiator (peer/core/fault/
  * mbws_faults_session.def): each one, switched on, changes what the side
- * that started a DISCONNECT does, and only while it is on. Every check
+ * that started a DISCONNECT does, and only in the conn it is given to. Every check
  * names the requirement the fault breaks. */
 #include "mbws_fault.h"
 #include "test_session_pair.h"
@@ -9,15 +9,21 @@ static peer cl, br, cl2, br2;
 static mbws_session *cs;
 static mbws_conn_config cc, bc;
 
-static void with(enum mbws_fault_id id)
+/* The fault under test into the configs of the side(s) it applies to (its
+ * roles): the other side stays correct, as against a real peer. */
+static void give(mbws_conn_config *c, mbws_conn_config *b, enum mbws_fault_id id)
 {
-    mbws_fault_active = id;
+    if (c && (mbws_fault_table[id].roles & MBWS_FAULT_CLIENT))
+        c->fault = id;
+    if (b && (mbws_fault_table[id].roles & MBWS_FAULT_BROKER))
+        b->fault = id;
 }
 
-static void open_pair(void)
+static void open_pair(enum mbws_fault_id fault)
 {
     cfg_client(&cc, MBWS_SP_MBWS, MBWS_ENC_BINARY);
     cfg_broker(&bc, MBWS_SP_MBWS);
+    give(&cc, &bc, fault);
     bc.credit = 1;
     bc.session_expiry_s = 10;
     cs = mbws_session_new();
@@ -28,7 +34,6 @@ static void close_all(void)
 {
     free_all(&cl, &br, &cl2, &br2, cs);
     cs = NULL;
-    with(MBWS_FAULT_NONE);
 }
 
 static void lose(peer *a, peer *b, uint64_t now)
@@ -44,8 +49,7 @@ static void lose(peer *a, peer *b, uint64_t now)
 static void test_initiator_no_close(void)
 {
     for (int on = 0; on < 2; on++) {
-        open_pair();
-        with(on ? MBWS_FAULT_SES_INITIATOR_NO_CLOSE : MBWS_FAULT_NONE);
+        open_pair(on ? MBWS_FAULT_SES_INITIATOR_NO_CLOSE : MBWS_FAULT_NONE);
         br.link = 0;
         mbws_conn_disconnect(cl.c, 50);
         pump(&cl, &br, 50);
@@ -60,8 +64,7 @@ static void test_initiator_no_close(void)
 static void test_disconnect_resumable(void)
 {
     for (int on = 0; on < 2; on++) {
-        open_pair();
-        with(on ? MBWS_FAULT_SES_DISCONNECT_RESUMABLE : MBWS_FAULT_NONE);
+        open_pair(on ? MBWS_FAULT_SES_DISCONNECT_RESUMABLE : MBWS_FAULT_NONE);
         br.link = 0;
         mbws_conn_disconnect(br.c, 10);
         lose(&cl, &br, 20);
@@ -74,8 +77,7 @@ static void test_disconnect_resumable(void)
 static void test_initiator_flow(void)
 {
     for (int on = 0; on < 2; on++) {
-        open_pair();
-        with(on ? MBWS_FAULT_SES_INITIATOR_FLOW : MBWS_FAULT_NONE);
+        open_pair(on ? MBWS_FAULT_SES_INITIATOR_FLOW : MBWS_FAULT_NONE);
         br.link = 0; /* the client never sees the DISCONNECT: no reply */
         mbws_conn_disconnect(br.c, 10);
         pump(&cl, &br, 10);
@@ -97,8 +99,8 @@ static void test_initiator_no_ack(void)
         cc.manual_accept = 1; /* like the echo client: no ACK before the application takes it */
         cfg_broker(&bc, MBWS_SP_MBWS);
         cs = mbws_session_new();
+        give(&cc, &bc, on ? MBWS_FAULT_SES_INITIATOR_NO_ACK : MBWS_FAULT_NONE);
         pair_start(&cl, &br, &cc, &bc, cs, 0);
-        with(on ? MBWS_FAULT_SES_INITIATOR_NO_ACK : MBWS_FAULT_NONE);
         mbws_conn_disconnect(cl.c, 10);
         cl.link = 0; /* the MESSAGE and the reply reach the client unanswered */
         pub(&br, "q", "crossed", 1, 11);

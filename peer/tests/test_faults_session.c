@@ -1,7 +1,8 @@
 /* Session-layer faults (peer/core/fault/mbws_faults_session.def): each one,
  * switched on, changes the core's behaviour in the way its table line
- * says, and only while it is on. Every check names the requirement the
- * fault breaks: the check passes when the violation is really there. */
+ * says, and only in the instance (conn config, broker model) it is given
+ * to. Every check names the requirement the fault breaks: the check passes
+ * when the violation is really there. */
 #define pub fake_pub /* broker_fake.h and test_session_pair.h both have pub() */
 #include "broker_fake.h"
 #undef pub
@@ -12,18 +13,24 @@ static peer cl, br, cl2, br2;
 static mbws_session *cs;
 static mbws_conn_config cc, bc;
 
-static void with(enum mbws_fault_id id)
+/* The fault under test into the configs of the side(s) it applies to (its
+ * roles): the other side stays correct, as against a real peer. */
+static void give(mbws_conn_config *c, mbws_conn_config *b, enum mbws_fault_id id)
 {
-    mbws_fault_active = id;
+    if (c && (mbws_fault_table[id].roles & MBWS_FAULT_CLIENT))
+        c->fault = id;
+    if (b && (mbws_fault_table[id].roles & MBWS_FAULT_BROKER))
+        b->fault = id;
 }
 
 static void open_pair(enum mbws_subprotocol sp, enum mbws_encoding enc, uint64_t ccredit,
-                      uint64_t bcredit)
+                      uint64_t bcredit, enum mbws_fault_id fault)
 {
     cfg_client(&cc, sp, enc);
     cc.credit = ccredit;
     cfg_broker(&bc, sp);
     bc.credit = bcredit;
+    give(&cc, &bc, fault);
     bc.session_expiry_s = 10;
     cs = mbws_session_new();
     pair_start(&cl, &br, &cc, &bc, cs, 0);
@@ -33,7 +40,6 @@ static void close_all(void)
 {
     free_all(&cl, &br, &cl2, &br2, cs);
     cs = NULL;
-    with(MBWS_FAULT_NONE);
 }
 
 static void lose(peer *a, peer *b, uint64_t now)
@@ -54,9 +60,10 @@ static mbws_session_info info_of(mbws_session *s)
 }
 
 /* A lone broker conn, started, fed one CONNECT. */
-static void broker_gets(enum mbws_subprotocol sp, const mbws_frame *f)
+static void broker_gets(enum mbws_subprotocol sp, const mbws_frame *f, enum mbws_fault_id fault)
 {
     cfg_broker(&bc, sp);
+    give(NULL, &bc, fault);
     peer_init(&br, "broker", &bc, NULL);
     mbws_conn_start(br.c, 0);
     feed(&br, f, MBWS_ENC_BINARY, 1);
@@ -67,8 +74,8 @@ static void broker_gets(enum mbws_subprotocol sp, const mbws_frame *f)
 static void test_no_connect_timeout(void)
 {
     for (int on = 0; on < 2; on++) {
-        with(on ? MBWS_FAULT_SES_NO_CONNECT_TIMEOUT : MBWS_FAULT_NONE);
         cfg_broker(&bc, MBWS_SP_MBWS);
+        give(NULL, &bc, on ? MBWS_FAULT_SES_NO_CONNECT_TIMEOUT : MBWS_FAULT_NONE);
         peer_init(&br, "broker", &bc, NULL);
         mbws_conn_start(br.c, 0);
         CHECK_EQ("SES-2", mbws_conn_deadline(br.c), on ? UINT64_MAX : 5000);
@@ -80,10 +87,9 @@ static void test_no_connect_timeout(void)
 
 static void test_accept_any_version(void)
 {
-    with(MBWS_FAULT_SES_ACCEPT_ANY_VERSION);
     mbws_frame f = fr_connect(4, 4096);
     f.num[MBWS_F_VERSION] = 2;
-    broker_gets(MBWS_SP_MBWS, &f);
+    broker_gets(MBWS_SP_MBWS, &f, MBWS_FAULT_SES_ACCEPT_ANY_VERSION);
     CHECK_EQ("SES-3", count_sent(&br, MBWS_CONNECTED), 1);
     CHECK_EQ("SES-3", count_sent(&br, MBWS_ERROR), 0);
     close_all();
@@ -91,8 +97,7 @@ static void test_accept_any_version(void)
 
 static void test_second_connect_ignored(void)
 {
-    with(MBWS_FAULT_SES_SECOND_CONNECT_IGNORED);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_SES_SECOND_CONNECT_IGNORED);
     mbws_frame f = fr_connect(4, 4096);
     feed(&br, &f, MBWS_ENC_BINARY, 1);
     CHECK_EQ("SES-5", count_sent(&br, MBWS_ERROR), 0);
@@ -104,8 +109,7 @@ static void test_second_connect_ignored(void)
 static void test_version_before_order(void)
 {
     for (int on = 0; on < 2; on++) {
-        open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
-        with(on ? MBWS_FAULT_ERR_VERSION_BEFORE_ORDER : MBWS_FAULT_NONE);
+        open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, on ? MBWS_FAULT_ERR_VERSION_BEFORE_ORDER : MBWS_FAULT_NONE);
         mbws_frame f = fr_connect(4, 4096);
         f.num[MBWS_F_VERSION] = 2;
         feed(&br, &f, MBWS_ENC_BINARY, 1);
@@ -127,8 +131,7 @@ static void test_version_before_order(void)
 
 static void test_always_binary(void)
 {
-    with(MBWS_FAULT_SES_ALWAYS_BINARY);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_TEXT, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_TEXT, 8, 8, MBWS_FAULT_SES_ALWAYS_BINARY);
     ev *c = nth_sent(&br, MBWS_CONNECTED, 0);
     CHECK("SES-6", c && c->a.is_text); /* other frames keep the session encoding */
     pub(&cl, "q", "m", 1, 1);
@@ -143,8 +146,7 @@ static void test_always_binary(void)
 
 static void test_disconnect_without_ack(void)
 {
-    with(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK);
     pub(&cl, "q", "m", 1, 10);
     pump(&cl, &br, 10);
     CHECK_EQ("SES-7", count_sent(&br, MBWS_ACK), 0); /* held 500 ms */
@@ -158,11 +160,11 @@ static void test_disconnect_without_ack(void)
 
 static void test_send_above_max_frame(void)
 {
-    with(MBWS_FAULT_SES_SEND_ABOVE_MAX_FRAME);
     cfg_client(&cc, MBWS_SP_MBWS, MBWS_ENC_BINARY);
     cc.max_frame = 1024;
     cfg_broker(&bc, MBWS_SP_MBWS);
     cs = mbws_session_new();
+    give(&cc, &bc, MBWS_FAULT_SES_SEND_ABOVE_MAX_FRAME);
     pair_start(&cl, &br, &cc, &bc, cs, 0);
     cl.link = 0;
     static char big[2000];
@@ -179,11 +181,11 @@ static void test_send_above_max_frame(void)
 
 static void test_max_frame_unenforced(void)
 {
-    with(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED);
     cfg_client(&cc, MBWS_SP_MBWS, MBWS_ENC_BINARY);
     cfg_broker(&bc, MBWS_SP_MBWS);
     bc.max_frame = 1024;
     cs = mbws_session_new();
+    give(&cc, &bc, MBWS_FAULT_SES_MAX_FRAME_UNENFORCED);
     pair_start(&cl, &br, &cc, &bc, cs, 0);
     CHECK_EQ("SES-9", mbws_conn_check_size(br.c, 5000, 0, 1), 0);
     static char big[3000];
@@ -200,8 +202,7 @@ static void test_max_frame_unenforced(void)
 
 static void test_seq_skip(void)
 {
-    with(MBWS_FAULT_SEQ_SKIP);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_SEQ_SKIP);
     cl.link = 0;
     for (int i = 0; i < 3; i++)
         pub(&cl, "q", "m", (uint64_t)i, 1);
@@ -214,8 +215,7 @@ static void test_seq_skip(void)
 
 static void test_gap_accepted(void)
 {
-    with(MBWS_FAULT_SEQ_GAP_ACCEPTED);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_SEQ_GAP_ACCEPTED);
     br.link = 0;
     mbws_frame m = fr_message(3, "q", "x", 0);
     feed(&br, &m, MBWS_ENC_BINARY, 1);
@@ -226,8 +226,7 @@ static void test_gap_accepted(void)
 
 static void test_duplicate_redelivered(void)
 {
-    with(MBWS_FAULT_SEQ_DUPLICATE_REDELIVERED);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_SEQ_DUPLICATE_REDELIVERED);
     br.link = 0;
     mbws_frame m = fr_message(1, "q", "x", 0);
     feed(&br, &m, MBWS_ENC_BINARY, 1);
@@ -242,8 +241,7 @@ static void test_duplicate_redelivered(void)
 
 static void test_ack_late(void)
 {
-    with(MBWS_FAULT_ACK_LATE);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_ACK_LATE);
     cl.link = 0;
     mbws_frame m = fr_message(1, "q", "x", 1);
     feed(&cl, &m, MBWS_ENC_BINARY, 10);
@@ -260,8 +258,7 @@ static void test_ack_late(void)
 
 static void test_ack_beyond_unchecked(void)
 {
-    with(MBWS_FAULT_ACK_BEYOND_UNCHECKED);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_ACK_BEYOND_UNCHECKED);
     br.link = 0;
     mbws_frame a = fr_int(MBWS_ACK, MBWS_F_SEQ, 5);
     feed(&br, &a, MBWS_ENC_BINARY, 1);
@@ -272,8 +269,7 @@ static void test_ack_beyond_unchecked(void)
 
 static void test_ack_stale_error(void)
 {
-    with(MBWS_FAULT_ACK_STALE_ERROR);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_ACK_STALE_ERROR);
     cl.link = 0;
     pub(&br, "q", "a", 1, 1);
     pub(&br, "q", "b", 2, 1);
@@ -292,8 +288,7 @@ static void test_ack_stale_error(void)
 
 static void test_flow_ignore_credit(void)
 {
-    with(MBWS_FAULT_FLOW_IGNORE_CREDIT);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 0, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 0, 8, MBWS_FAULT_FLOW_IGNORE_CREDIT);
     pub(&br, "q", "a", 1, 1);
     pump(&cl, &br, 1);
     CHECK_EQ("FLOW-1", count_sent(&br, MBWS_MESSAGE), 1);
@@ -303,8 +298,7 @@ static void test_flow_ignore_credit(void)
 
 static void test_flow_lower_accepted(void)
 {
-    with(MBWS_FAULT_FLOW_LOWER_ACCEPTED);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_FLOW_LOWER_ACCEPTED);
     br.link = 0;
     mbws_frame f = fr_int(MBWS_FLOW, MBWS_F_LIMIT, 3);
     feed(&br, &f, MBWS_ENC_BINARY, 1);
@@ -315,8 +309,7 @@ static void test_flow_lower_accepted(void)
 
 static void test_flow_limit_unchecked(void)
 {
-    with(MBWS_FAULT_FLOW_LIMIT_UNCHECKED);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 2);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 2, MBWS_FAULT_FLOW_LIMIT_UNCHECKED);
     br.link = 0;
     mbws_conn_hold_window(br.c, 1, 1); /* the limit stays at 2 */
     for (uint64_t s = 1; s <= 3; s++) {
@@ -331,8 +324,7 @@ static void test_flow_limit_unchecked(void)
 
 static void test_window_frozen(void)
 {
-    with(MBWS_FAULT_FLOW_WINDOW_FROZEN);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 2);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 2, MBWS_FAULT_FLOW_WINDOW_FROZEN);
     br.link = 0;
     for (uint64_t s = 1; s <= 2; s++) {
         mbws_frame m = fr_message(s, "q", "x", 0);
@@ -349,8 +341,7 @@ static void test_window_frozen(void)
 
 static void test_drop_on_loss(void)
 {
-    with(MBWS_FAULT_RES_DROP_ON_LOSS);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_RES_DROP_ON_LOSS);
     lose(&cl, &br, 5);
     CHECK_EQ("RES-2", count_ev(&cl, MBWS_ACT_DETACHED), 1); /* the client is not affected */
     CHECK_EQ("RES-2", count_ev(&br, MBWS_ACT_DETACHED), 0);
@@ -362,8 +353,7 @@ static void test_drop_on_loss(void)
 
 static void test_no_resend(void)
 {
-    with(MBWS_FAULT_RES_NO_RESEND);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_RES_NO_RESEND);
     br.link = 0; /* b1 is lost on the way */
     pub(&br, "q", "b1", 1, 1);
     pump(&br, NULL, 1);
@@ -377,8 +367,7 @@ static void test_no_resend(void)
 
 static void test_limit_reset(void)
 {
-    with(MBWS_FAULT_RES_LIMIT_RESET);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_RES_LIMIT_RESET);
     mbws_conn_grant(cl.c, 100, 1);
     pump(&cl, &br, 1);
     mbws_session *bs = ntable ? table[0] : NULL;
@@ -401,9 +390,8 @@ static mbws_frame resuming_connect(const char *token)
 
 static void test_unknown_token_new_session(void)
 {
-    with(MBWS_FAULT_RES_UNKNOWN_TOKEN_NEW_SESSION);
     mbws_frame f = resuming_connect("nosuch");
-    broker_gets(MBWS_SP_MBWS, &f);
+    broker_gets(MBWS_SP_MBWS, &f, MBWS_FAULT_RES_UNKNOWN_TOKEN_NEW_SESSION);
     CHECK_EQ("RES-6", count_sent(&br, MBWS_ERROR), 0);
     CHECK_EQ("RES-6", ev_int(nth_sent(&br, MBWS_CONNECTED, 0), MBWS_F_RESUMED), 0);
     close_all();
@@ -413,10 +401,9 @@ static void test_unknown_token_new_session(void)
 static void test_resume_before_version(void)
 {
     for (int on = 0; on < 2; on++) {
-        with(on ? MBWS_FAULT_ERR_RESUME_BEFORE_VERSION : MBWS_FAULT_NONE);
         mbws_frame f = resuming_connect("nosuch");
         f.num[MBWS_F_VERSION] = 2;
-        broker_gets(MBWS_SP_MBWS, &f);
+        broker_gets(MBWS_SP_MBWS, &f, on ? MBWS_FAULT_ERR_RESUME_BEFORE_VERSION : MBWS_FAULT_NONE);
         CHECK_EQ("ERR-4", ev_int(nth_sent(&br, MBWS_ERROR, 0), MBWS_F_CODE),
                  on ? MBWS_E_UNKNOWN_SESSION : MBWS_E_VERSION);
         close_all();
@@ -427,10 +414,9 @@ static void test_resume_before_version(void)
 static void test_last_seq_before_session(void)
 {
     for (int on = 0; on < 2; on++) {
-        with(on ? MBWS_FAULT_ERR_LAST_SEQ_BEFORE_SESSION : MBWS_FAULT_NONE);
         mbws_frame f = resuming_connect("nosuch");
         f.num[MBWS_F_LAST_SEQ] = 5;
-        broker_gets(MBWS_SP_MBWS, &f);
+        broker_gets(MBWS_SP_MBWS, &f, on ? MBWS_FAULT_ERR_LAST_SEQ_BEFORE_SESSION : MBWS_FAULT_NONE);
         CHECK_EQ("ERR-4", ev_int(nth_sent(&br, MBWS_ERROR, 0), MBWS_F_CODE),
                  on ? MBWS_E_INVALID_ACK : MBWS_E_UNKNOWN_SESSION);
         close_all();
@@ -439,9 +425,8 @@ static void test_last_seq_before_session(void)
 
 static void test_mblws_session_accepted(void)
 {
-    with(MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED);
     mbws_frame f = resuming_connect("nosuch");
-    broker_gets(MBWS_SP_MBLWS, &f);
+    broker_gets(MBWS_SP_MBLWS, &f, MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED);
     CHECK_EQ("RES-9", count_sent(&br, MBWS_ERROR), 0);
     CHECK_EQ("RES-9", count_sent(&br, MBWS_CONNECTED), 1);
     close_all();
@@ -450,9 +435,8 @@ static void test_mblws_session_accepted(void)
 static void test_mblws_session_fields(void)
 {
     for (int on = 0; on < 2; on++) {
-        with(on ? MBWS_FAULT_RES_MBLWS_SESSION_FIELDS : MBWS_FAULT_NONE);
         mbws_frame f = fr_connect(4, 4096);
-        broker_gets(MBWS_SP_MBLWS, &f);
+        broker_gets(MBWS_SP_MBLWS, &f, on ? MBWS_FAULT_RES_MBLWS_SESSION_FIELDS : MBWS_FAULT_NONE);
         ev *cd = nth_sent(&br, MBWS_CONNECTED, 0);
         CHECK("RES-9", cd != NULL);
         CHECK_EQ("RES-9", ev_has(cd, MBWS_F_SESSION), on);
@@ -460,7 +444,7 @@ static void test_mblws_session_fields(void)
         CHECK_EQ("RES-9", ev_int(cd, MBWS_F_RESUMED), on ? 0 : (uint64_t)-1);
         /* judged as an MBLWS CONNECTED, the fields are unlisted: ignored
          * (FLD-3) but noted, which is what lets a case see them */
-        mbws_decode_ctx mblws = {MBWS_ROLE_BROKER, MBWS_SP_MBLWS};
+        mbws_decode_ctx mblws = {.sender = MBWS_ROLE_BROKER, .subprotocol = MBWS_SP_MBLWS};
         mbws_frame d;
         CHECK_EQ("FLD-3", cd ? mbws_decode(cd->copy, cd->a.len, MBWS_ENC_BINARY, &mblws, &d, NULL)
                              : -1, 0);
@@ -473,8 +457,7 @@ static void test_mblws_session_fields(void)
 
 static void test_client_resume_after_takeover(void)
 {
-    with(MBWS_FAULT_CLIENT_RESUME_AFTER_TAKEOVER);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_CLIENT_RESUME_AFTER_TAKEOVER);
     cl.closed = br.closed = 1;
     mbws_conn_closed(cl.c, MBWS_CLOSE_TAKEOVER, 5);
     pump(&cl, NULL, 5);
@@ -485,8 +468,7 @@ static void test_client_resume_after_takeover(void)
 
 static void test_client_redeliver_resent(void)
 {
-    with(MBWS_FAULT_CLIENT_REDELIVER_RESENT);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_CLIENT_REDELIVER_RESENT);
     pub(&br, "q", "b1", 1, 1);
     pump(&cl, &br, 1);
     CHECK_EQ("RES-8", count_ev(&cl, MBWS_ACT_DELIVER), 1);
@@ -499,8 +481,7 @@ static void test_client_redeliver_resent(void)
     CHECK_EQ("SEQ-3", ev_int(last_sent(&cl2, MBWS_ACK), MBWS_F_SEQ), 1); /* still re-ACKed */
     /* On the first connection a duplicate is not delivered again. */
     close_all();
-    with(MBWS_FAULT_CLIENT_REDELIVER_RESENT);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_CLIENT_REDELIVER_RESENT);
     cl.link = 0;
     feed(&cl, &m, MBWS_ENC_BINARY, 1);
     feed(&cl, &m, MBWS_ENC_BINARY, 2);
@@ -510,14 +491,13 @@ static void test_client_redeliver_resent(void)
 
 static void test_client_connect_faults(void)
 {
-    with(MBWS_FAULT_CLIENT_CONNECT_VERSION_2);
-    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8);
+    open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_CLIENT_CONNECT_VERSION_2);
     CHECK_EQ("SES-1", ev_int(nth_sent(&cl, MBWS_CONNECT, 0), MBWS_F_VERSION), 2);
     close_all();
 
-    with(MBWS_FAULT_CLIENT_SEND_BEFORE_CONNECTED);
     cfg_client(&cc, MBWS_SP_MBWS, MBWS_ENC_TEXT);
     cs = mbws_session_new();
+    give(&cc, NULL, MBWS_FAULT_CLIENT_SEND_BEFORE_CONNECTED);
     peer_init(&cl, "client", &cc, cs);
     mbws_conn_start(cl.c, 0);
     pump(&cl, NULL, 0);
@@ -532,8 +512,8 @@ static void test_client_connect_faults(void)
 
 static void test_broker_model_faults(void)
 {
-    with(MBWS_FAULT_BRK_LIFO);
     mbws_broker *b = mbws_broker_new(&fake_ops, 0);
+    mbws_broker_set_fault(b, MBWS_FAULT_BRK_LIFO);
     fake p, c1, c2;
     fakes_init(b, &p, &c1, NULL);
     fake_pub(&p, "q", "a");
@@ -544,8 +524,8 @@ static void test_broker_model_faults(void)
     CHECK("BRK-1", c1.n == 3 && !strcmp(c1.body[0], "c") && !strcmp(c1.body[2], "a"));
     mbws_broker_free(b);
 
-    with(MBWS_FAULT_BRK_FIRST_SUBSCRIPTION_ONLY);
     b = mbws_broker_new(&fake_ops, 0);
+    mbws_broker_set_fault(b, MBWS_FAULT_BRK_FIRST_SUBSCRIPTION_ONLY);
     fakes_init(b, &p, &c1, &c2, NULL);
     mbws_broker_subscribe(c1.s, 1, "q", 1);
     mbws_broker_subscribe(c2.s, 1, "q", 1);
@@ -556,8 +536,8 @@ static void test_broker_model_faults(void)
     CHECK_EQ("BRK-2", c2.n, 0);
     mbws_broker_free(b);
 
-    with(MBWS_FAULT_BRK_NO_REQUEUE);
     b = mbws_broker_new(&fake_ops, 0);
+    mbws_broker_set_fault(b, MBWS_FAULT_BRK_NO_REQUEUE);
     fakes_init(b, &p, &c1, &c2, NULL);
     mbws_broker_subscribe(c1.s, 1, "q", 1);
     fake_pub(&p, "q", "a");
@@ -571,8 +551,8 @@ static void test_broker_model_faults(void)
     CHECK_EQ("BRK-4", mbws_broker_total_messages(b), 0);
     mbws_broker_free(b);
 
-    with(MBWS_FAULT_BRK_DROP_UNROUTED);
     b = mbws_broker_new(&fake_ops, 0);
+    mbws_broker_set_fault(b, MBWS_FAULT_BRK_DROP_UNROUTED);
     fakes_init(b, &p, &c1, NULL);
     CHECK_EQ("BRK-6", fake_pub(&p, "q", "a"), 0);
     CHECK_EQ("BRK-6", mbws_broker_queued(b, "q", 1), 0);
@@ -584,9 +564,9 @@ static void test_broker_model_faults(void)
 
     /* BRK-2's cyclic turn after an UNSUBSCRIBE: correct, then with the fault */
     for (int faulty = 0; faulty < 2; faulty++) {
-        with(faulty ? MBWS_FAULT_BRK_TURN_BY_INDEX : MBWS_FAULT_NONE);
         fake c3;
         b = mbws_broker_new(&fake_ops, 0);
+        mbws_broker_set_fault(b, faulty ? MBWS_FAULT_BRK_TURN_BY_INDEX : MBWS_FAULT_NONE);
         fakes_init(b, &p, &c1, &c2, &c3, NULL);
         mbws_broker_subscribe(c1.s, 1, "q", 1);
         mbws_broker_subscribe(c2.s, 1, "q", 1);
@@ -601,7 +581,6 @@ static void test_broker_model_faults(void)
         CHECK_EQ("BRK-2", c2.n, faulty ? 2 : 1);
         mbws_broker_free(b);
     }
-    with(MBWS_FAULT_NONE);
 }
 
 /* Every session-layer fault has a name, a requirement of sections 6-10 or

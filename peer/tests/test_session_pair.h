@@ -133,7 +133,7 @@ static inline ev *record(peer *p, const mbws_action *a)
     if (a->kind == MBWS_ACT_SEND) {
         e->copy = dup_mem(a->data, a->len);
         e->a.data = e->copy;
-        mbws_decode_ctx ctx = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
+        mbws_decode_ctx ctx = {.sender = MBWS_ROLE_ANY, .subprotocol = MBWS_SP_MBWS};
         mbws_frame_init(&e->f, 0);
         e->decoded = mbws_decode(e->copy, a->len, a->is_text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY,
                                  &ctx, &e->f, NULL);

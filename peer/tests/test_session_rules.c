@@ -60,14 +60,14 @@ static void test_select(void)
 
 static void test_limits(void)
 {
-    CHECK_EQ("FLOW-1", mbws_limit_add(5, 10), 15);
-    CHECK_EQ("FLOW-1", mbws_limit_add(UINT64_MAX - 1, 1), UINT64_MAX);
-    CHECK_EQ("FLOW-1", mbws_limit_add(UINT64_MAX - 1, 2), UINT64_MAX); /* taken as 2^64-1 */
-    CHECK_EQ("FLOW-1", mbws_limit_on_connect(0, 0, 0, 16), 16);
-    CHECK_EQ("FLOW-1", mbws_limit_on_connect(100, 0, 3, 16), 19); /* a new session: no old limit */
-    CHECK_EQ("RES-5", mbws_limit_on_connect(100, 1, 3, 16), 100);
-    CHECK_EQ("RES-5", mbws_limit_on_connect(10, 1, 3, 16), 19);
-    CHECK_EQ("RES-5", mbws_limit_on_connect(7, 1, UINT64_MAX, 1), UINT64_MAX);
+    CHECK_EQ("FLOW-1", mbws_limit_add(MBWS_FAULT_NONE, 5, 10), 15);
+    CHECK_EQ("FLOW-1", mbws_limit_add(MBWS_FAULT_NONE, UINT64_MAX - 1, 1), UINT64_MAX);
+    CHECK_EQ("FLOW-1", mbws_limit_add(MBWS_FAULT_NONE, UINT64_MAX - 1, 2), UINT64_MAX); /* taken as 2^64-1 */
+    CHECK_EQ("FLOW-1", mbws_limit_on_connect(MBWS_FAULT_NONE, 0, 0, 0, 16), 16);
+    CHECK_EQ("FLOW-1", mbws_limit_on_connect(MBWS_FAULT_NONE, 100, 0, 3, 16), 19); /* a new session: no old limit */
+    CHECK_EQ("RES-5", mbws_limit_on_connect(MBWS_FAULT_NONE, 100, 1, 3, 16), 100);
+    CHECK_EQ("RES-5", mbws_limit_on_connect(MBWS_FAULT_NONE, 10, 1, 3, 16), 19);
+    CHECK_EQ("RES-5", mbws_limit_on_connect(MBWS_FAULT_NONE, 7, 1, UINT64_MAX, 1), UINT64_MAX);
     CHECK("FLOW-3", !mbws_seq_over_limit(19, 19));
     CHECK("FLOW-3", mbws_seq_over_limit(20, 19));
 }

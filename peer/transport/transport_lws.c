@@ -53,6 +53,7 @@ struct tp_ctx {
     tp_conn *batch; /* connections that received in this loop turn */
     unsigned char *scratch; /* LWS_PRE + payload for direct writes */
     size_t scratch_cap;
+    enum mbws_fault_id fault; /* tp_options.fault */
     struct lws *select_wsi;  /* broker-select-last-subprotocol fault: the name */
     const char *select_name; /* announced to select_wsi's 101 */
 };
@@ -359,7 +360,7 @@ static int tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             return refuse_upgrade(wsi, t);
         return 0;
     case LWS_CALLBACK_ADD_HEADERS:
-        if (t && mbws_fault_on(MBWS_FAULT_WS_SELECT_LAST))
+        if (t && mbws_fault_on(t->fault, MBWS_FAULT_WS_SELECT_LAST))
             select_last_fault(wsi, t, in);
         return 0;
     case LWS_CALLBACK_HTTP:
@@ -458,6 +459,7 @@ tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user)
     t->user = user;
     t->port = -1;
     t->rx_chunk = o->rx_chunk ? o->rx_chunk : 16384;
+    t->fault = o->fault;
     lws_set_log_level(o->quiet_lws ? LLL_ERR : LLL_ERR | LLL_WARN, NULL);
 
     /* protocols[0] handles plain HTTP and vets upgrades; then the

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mbws_fault.h"
+
 typedef struct tp_ctx tp_ctx;
 typedef struct tp_conn tp_conn;
 
@@ -58,6 +60,9 @@ typedef struct tp_options {
     int client_tls;          /* wss:// connections will be made (TLS is set up
                                 only when needed: it costs ~20 ms of CPU) */
     enum tp_event_loop event_loop;
+    /* This context's fault switch (mbws_fault.h): the transport's own
+     * faults (ws-select-last); MBWS_FAULT_NONE: correct. */
+    enum mbws_fault_id fault;
 } tp_options;
 
 tp_ctx *tp_new(const tp_options *o, const tp_events *ev, void *user);

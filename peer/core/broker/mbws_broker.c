@@ -75,6 +75,7 @@ struct mbws_broker {
     struct baddr *dirty, *dirty_tail; /* FIFO: addresses pumped in the order touched */
     mbws_bsess *sessions;
     size_t nmsgs;
+    enum mbws_fault_id fault; /* this model's fault switch (mbws_broker_set_fault) */
 };
 
 /* What a held message costs, as the memory bound counts it. */
@@ -199,6 +200,11 @@ static void free_msgs(mbws_bmsg *m)
     }
 }
 
+void mbws_broker_set_fault(mbws_broker *b, enum mbws_fault_id fault)
+{
+    b->fault = fault;
+}
+
 void mbws_broker_free(mbws_broker *b)
 {
     if (!b)
@@ -257,7 +263,7 @@ static void turn_by_index_fault(struct baddr *a, const struct bsub *u)
 static void sub_unlink(struct bsub *u)
 {
     struct baddr *a = u->addr;
-    if (mbws_fault_on(MBWS_FAULT_BRK_TURN_BY_INDEX))
+    if (mbws_fault_on(u->sess->b->fault, MBWS_FAULT_BRK_TURN_BY_INDEX))
         turn_by_index_fault(a, u);
     if (a->last == u) /* the next turn starts after u's place in the cycle */
         a->last = a->nsubs > 1 ? (u->prev ? u->prev : a->subs_tail) : NULL;
@@ -288,7 +294,7 @@ void mbws_broker_session_end(mbws_bsess *s)
     for (mbws_bmsg *m = rev, *nx; m; m = nx) {
         nx = m->next;
         struct baddr *a = m->addr;
-        if (mbws_fault_on(MBWS_FAULT_BRK_NO_REQUEUE)) { /* lost instead of requeued */
+        if (mbws_fault_on(b->fault, MBWS_FAULT_BRK_NO_REQUEUE)) { /* lost instead of requeued */
             a->held--;
             b->nmsgs--;
             b->bytes -= msg_bytes(m);
@@ -356,7 +362,7 @@ int mbws_broker_publish(mbws_bsess *s, const char *address, size_t alen, const v
     struct baddr *a = addr_get(b, address, alen);
     if (!a)
         return -1;
-    if (a->nsubs == 0 && mbws_fault_on(MBWS_FAULT_BRK_DROP_UNROUTED)) {
+    if (a->nsubs == 0 && mbws_fault_on(b->fault, MBWS_FAULT_BRK_DROP_UNROUTED)) {
         addr_maybe_free(b, a);
         return 0;
     }
@@ -376,7 +382,7 @@ int mbws_broker_publish(mbws_bsess *s, const char *address, size_t alen, const v
         memcpy(m->data, ctype, clen);
     if (blen)
         memcpy(m->data + m->ctype_len, body, blen);
-    if (a->head && mbws_fault_on(MBWS_FAULT_BRK_LIFO)) {
+    if (a->head && mbws_fault_on(b->fault, MBWS_FAULT_BRK_LIFO)) {
         m->next = a->head; /* pushed to the front */
         a->head = m;
     } else {
@@ -535,7 +541,7 @@ static void pump_addr(mbws_broker *b, struct baddr *a)
     while (a->head && a->nsubs) {
         mbws_bmsg *m = a->head;
         struct bsub *u = a->last && a->last->next ? a->last->next : a->subs_head;
-        if (mbws_fault_on(MBWS_FAULT_BRK_FIRST_SUBSCRIPTION_ONLY))
+        if (mbws_fault_on(b->fault, MBWS_FAULT_BRK_FIRST_SUBSCRIPTION_ONLY))
             u = a->subs_head; /* no turns: the first eligible one always wins */
         struct bsub *served = NULL;
         uint64_t seq = 0;
@@ -552,7 +558,7 @@ static void pump_addr(mbws_broker *b, struct baddr *a)
             }
             u = u->next ? u->next : a->subs_head;
         }
-        if (!served && too_large == a->nsubs && mbws_fault_on(MBWS_FAULT_BRK_DROP_TOO_LARGE)) {
+        if (!served && too_large == a->nsubs && mbws_fault_on(b->fault, MBWS_FAULT_BRK_DROP_TOO_LARGE)) {
             drop_head(b, a); /* BRK-2 broken: it should stay queued in its place */
             continue;
         }

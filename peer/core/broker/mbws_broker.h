@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mbws_fault.h"
+
 typedef struct mbws_broker mbws_broker;
 typedef struct mbws_bsess mbws_bsess; /* one MBWS session as the model sees it */
 typedef struct mbws_bmsg mbws_bmsg;   /* one message held by the broker */
@@ -39,6 +41,9 @@ mbws_broker *mbws_broker_new(const mbws_broker_ops *ops, size_t queue_bound);
  * exceed the bound by what publishers were already granted. */
 void mbws_broker_set_memory_bound(mbws_broker *b, size_t bytes);
 size_t mbws_broker_bytes(const mbws_broker *b);
+/* This model's fault switch (mbws_fault.h): the brk-* faults of the queue
+ * model. A new model is correct (MBWS_FAULT_NONE). */
+void mbws_broker_set_fault(mbws_broker *b, enum mbws_fault_id fault);
 /* Frees everything, sessions and messages included. */
 void mbws_broker_free(mbws_broker *b);
 

@@ -32,8 +32,10 @@ uint16_t mbws_listed_mask(unsigned type, const mbws_decode_ctx *ctx);
  * UTF-8, no NUL, CR or LF. Returns NULL when good, else what is wrong, with
  * *bad set to the index of the offending octet. */
 const char *mbws_string_problem(const uint8_t *p, size_t len, size_t *bad);
-/* The same; allow_nul (only the bin-string-nul-allowed fault) lets NUL pass. */
-const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, int allow_nul);
+/* The same; allow_nul (only the bin-string-nul-allowed fault) lets NUL pass,
+ * allow_empty (only the string-empty-allowed fault) a value of 0 octets. */
+const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, int allow_nul,
+                                   int allow_empty);
 
 /* Index of the first octet that is not part of valid UTF-8; len when all
  * of it is valid. */

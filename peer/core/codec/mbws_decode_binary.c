@@ -25,13 +25,13 @@ static uint64_t be_uint(const uint8_t *p, size_t n)
 
 /* Step 4 for one listed field: BIN-5, BIN-6, FLD-2. Stores the value and
  * returns 0, or records the error and returns its code. */
-static int take_field(const uint8_t *buf, size_t at, uint8_t id, const uint8_t *val, size_t vlen,
-                      mbws_frame *out, mbws_error_info *err)
+static int take_field(enum mbws_fault_id fault, const uint8_t *buf, size_t at, uint8_t id,
+                      const uint8_t *val, size_t vlen, mbws_frame *out, mbws_error_info *err)
 {
-    if (mbws_frame_has(out, id) && !mbws_fault_on(MBWS_FAULT_FLD_DUPLICATES))
+    if (mbws_frame_has(out, id) && !mbws_fault_on(fault, MBWS_FAULT_FLD_DUPLICATES))
         return mbws_fail(err, MBWS_E_MALFORMED, "FLD-2", at, id, "field repeated");
     if (mbws_fields[id].kind == MBWS_KIND_INT) {
-        if (vlen != MBWS_INT_LEN && !mbws_fault_on(MBWS_FAULT_BIN_INT_ANY_LENGTH))
+        if (vlen != MBWS_INT_LEN && !mbws_fault_on(fault, MBWS_FAULT_BIN_INT_ANY_LENGTH))
             return mbws_fail(err, MBWS_E_MALFORMED, "BIN-5", at, id,
                              "integer value is %zu octets, must be exactly 8", vlen);
         mbws_frame_set_int(out, id, be_uint(val, vlen));
@@ -39,7 +39,8 @@ static int take_field(const uint8_t *buf, size_t at, uint8_t id, const uint8_t *
     }
     size_t bad;
     const char *why =
-        mbws_string_problem_ex(val, vlen, &bad, mbws_fault_on(MBWS_FAULT_BIN_STRING_NUL));
+        mbws_string_problem_ex(val, vlen, &bad, mbws_fault_on(fault, MBWS_FAULT_BIN_STRING_NUL),
+                               mbws_fault_on(fault, MBWS_FAULT_STRING_EMPTY_ALLOWED));
     if (why)
         return mbws_fail(err, MBWS_E_MALFORMED, "BIN-6", (size_t)(val - buf) + bad, id, "%s", why);
     mbws_frame_set_str(out, id, val, vlen);
@@ -53,7 +54,7 @@ int mbws_decode_binary(const uint8_t *buf, size_t len, const mbws_decode_ctx *ct
     if (len < MBWS_BIN_PREFIX_LEN)
         return mbws_fail(err, MBWS_E_MALFORMED, "BIN-1", 0, 0,
                          "frame is %zu octets, shorter than the 4-octet prefix", len);
-    if (buf[1] != 0 && !mbws_fault_on(MBWS_FAULT_BIN_RESERVED_IGNORED))
+    if (buf[1] != 0 && !mbws_fault_on(ctx->fault, MBWS_FAULT_BIN_RESERVED_IGNORED))
         return mbws_fail(err, MBWS_E_MALFORMED, "BIN-2", 1, 0, "reserved octet is 0x%02x, must be 0",
                          buf[1]);
     size_t h = be16(buf + 2);
@@ -88,10 +89,10 @@ int mbws_decode_binary(const uint8_t *buf, size_t len, const mbws_decode_ctx *ct
                              vlen, hend);
         /* FLD-3: unknown and unlisted fields are skipped unexamined. */
         if (id <= MBWS_FIELD_MAX && ((listed >> id) & 1u) && step4_code == 0) {
-            step4_code = take_field(buf, at, id, buf + vat, vlen, out, step4);
+            step4_code = take_field(ctx->fault, buf, at, id, buf + vat, vlen, out, step4);
             pos.field[id] = at;
         } else if ((id == 0 || id > MBWS_FIELD_MAX) && step4_code == 0 &&
-                   mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
+                   mbws_fault_on(ctx->fault, MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
             step4_code = mbws_fail(step4, MBWS_E_MALFORMED, "FLD-3", at, 0, "unknown field 0x%02x", id);
         }
         if (id >= 1 && id <= MBWS_FIELD_MAX && !((listed >> id) & 1u))
@@ -102,13 +103,14 @@ int mbws_decode_binary(const uint8_t *buf, size_t len, const mbws_decode_ctx *ct
     /* Step 2: frame type. */
     if (td == NULL)
         return mbws_fail(err,
-                         mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_TYPE_MALFORMED) ? MBWS_E_MALFORMED
-                                                                              : MBWS_E_UNKNOWN_TYPE,
+                         mbws_fault_on(ctx->fault, MBWS_FAULT_FLD_UNKNOWN_TYPE_MALFORMED)
+                             ? MBWS_E_MALFORMED
+                             : MBWS_E_UNKNOWN_TYPE,
                          "FLD-4", 0, 0, "unknown frame type code 0x%02x",
                          type);
     /* Step 3: body. */
     if (hend < len) {
-        if (!td->may_have_body && !mbws_fault_on(MBWS_FAULT_BIN_BODY_ANY))
+        if (!td->may_have_body && !mbws_fault_on(ctx->fault, MBWS_FAULT_BIN_BODY_ANY))
             return mbws_fail(err, MBWS_E_MALFORMED, "BIN-7", hend, 0,
                              "%s carries a body of %zu octets; only MESSAGE may", td->name,
                              len - hend);

@@ -41,20 +41,21 @@ uint16_t mbws_listed_mask(unsigned type, const mbws_decode_ctx *ctx)
         if (mbws_field_presence(type, id, ctx, NULL) != MBWS_P_NONE)
             mask |= (uint16_t)(1u << id);
     if (type == MBWS_MESSAGE && ctx->sender == MBWS_ROLE_CLIENT &&
-        mbws_fault_on(MBWS_FAULT_CLIENT_SUB_UNCHECKED))
+        mbws_fault_on(ctx->fault, MBWS_FAULT_CLIENT_SUB_UNCHECKED))
         mask &= (uint16_t)~(1u << MBWS_F_SUB); /* taken as unlisted: never validated */
     return mask;
 }
 
 const char *mbws_string_problem(const uint8_t *p, size_t len, size_t *bad)
 {
-    return mbws_string_problem_ex(p, len, bad, 0);
+    return mbws_string_problem_ex(p, len, bad, 0, 0);
 }
 
-const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, int allow_nul)
+const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, int allow_nul,
+                                   int allow_empty)
 {
     *bad = 0;
-    if (len == 0 && !mbws_fault_on(MBWS_FAULT_STRING_EMPTY_ALLOWED))
+    if (len == 0 && !allow_empty)
         return "empty string value (must be 1 to 65535 octets)";
     if (len > MBWS_STR_MAX) {
         *bad = MBWS_STR_MAX;
@@ -85,7 +86,7 @@ const char *mbws_string_problem_ex(const uint8_t *p, size_t len, size_t *bad, in
 int mbws_decode(const uint8_t *buf, size_t len, enum mbws_encoding enc,
                 const mbws_decode_ctx *ctx, mbws_frame *out, mbws_error_info *err)
 {
-    static const mbws_decode_ctx any = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
+    static const mbws_decode_ctx any = {.sender = MBWS_ROLE_ANY, .subprotocol = MBWS_SP_MBWS};
     mbws_frame scratch;
     if (out == NULL)
         out = &scratch;

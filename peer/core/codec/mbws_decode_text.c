@@ -10,21 +10,22 @@
 
 /* Where the content of the line [start, lf) ends: at its LF, or, with the
  * txt-cr-allowed fault (breaks TXT-2), before a CR that precedes the LF. */
-static size_t cr_lf_fault(const uint8_t *buf, size_t start, size_t lf)
+static size_t cr_lf_fault(enum mbws_fault_id fault, const uint8_t *buf, size_t start, size_t lf)
 {
-    if (lf > start && buf[lf - 1] == '\r' && mbws_fault_on(MBWS_FAULT_TXT_CR_ALLOWED))
+    if (lf > start && buf[lf - 1] == '\r' && mbws_fault_on(fault, MBWS_FAULT_TXT_CR_ALLOWED))
         return lf - 1;
     return lf;
 }
 
 /* TXT-5: digits only, no sign, spaces or leading zeros, at most 2^64-1.
  * Returns NULL when good, else why, with *bad the offending index. */
-static const char *parse_uint(const uint8_t *p, size_t n, uint64_t *v, size_t *bad)
+static const char *parse_uint(enum mbws_fault_id fault, const uint8_t *p, size_t n, uint64_t *v,
+                              size_t *bad)
 {
     *bad = 0;
     if (n == 0)
         return "empty integer value";
-    if (p[0] == '0' && n > 1 && !mbws_fault_on(MBWS_FAULT_TXT_LEADING_ZEROS)) {
+    if (p[0] == '0' && n > 1 && !mbws_fault_on(fault, MBWS_FAULT_TXT_LEADING_ZEROS)) {
         return "integer value with a leading zero";
     }
     uint64_t acc = 0;
@@ -42,36 +43,37 @@ static const char *parse_uint(const uint8_t *p, size_t n, uint64_t *v, size_t *b
 }
 
 /* Step 4 for one listed header line: TXT-5, TXT-6, FLD-2. */
-static int take_field(const uint8_t *buf, size_t line, uint8_t id, const uint8_t *val, size_t vlen,
-                      mbws_frame *out, mbws_error_info *err)
+static int take_field(enum mbws_fault_id fault, const uint8_t *buf, size_t line, uint8_t id,
+                      const uint8_t *val, size_t vlen, mbws_frame *out, mbws_error_info *err)
 {
-    if (mbws_frame_has(out, id) && !mbws_fault_on(MBWS_FAULT_FLD_DUPLICATES))
+    if (mbws_frame_has(out, id) && !mbws_fault_on(fault, MBWS_FAULT_FLD_DUPLICATES))
         return mbws_fail(err, MBWS_E_MALFORMED, "FLD-2", line, id, "field repeated");
     size_t bad;
     const char *why;
     if (mbws_fields[id].kind == MBWS_KIND_INT) {
         uint64_t v = 0;
-        why = parse_uint(val, vlen, &v, &bad);
+        why = parse_uint(fault, val, vlen, &v, &bad);
         if (why)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-5", (size_t)(val - buf) + bad, id, "%s",
                              why);
         mbws_frame_set_int(out, id, v);
         return 0;
     }
-    why = mbws_string_problem(val, vlen, &bad);
+    why = mbws_string_problem_ex(val, vlen, &bad, 0,
+                                 mbws_fault_on(fault, MBWS_FAULT_STRING_EMPTY_ALLOWED));
     if (why)
         return mbws_fail(err, MBWS_E_MALFORMED, "TXT-6", (size_t)(val - buf) + bad, id, "%s", why);
     mbws_frame_set_str(out, id, val, vlen);
     return 0;
 }
 
-static int all_upper(const uint8_t *p, size_t n)
+static int all_upper(enum mbws_fault_id fault, const uint8_t *p, size_t n)
 {
     if (n == 0) /* not a run of A-Z: malformed (the fault takes it as unknown) */
-        return mbws_fault_on(MBWS_FAULT_TXT_EMPTY_TYPE_UNKNOWN);
+        return mbws_fault_on(fault, MBWS_FAULT_TXT_EMPTY_TYPE_UNKNOWN);
     for (size_t i = 0; i < n; i++) /* the fault lets any non-ASCII octet pass (MESSAGÉ) */
         if ((p[i] < 'A' || p[i] > 'Z') &&
-            !(p[i] >= 0x80 && mbws_fault_on(MBWS_FAULT_TXT_UPPER_NON_ASCII_UNKNOWN)))
+            !(p[i] >= 0x80 && mbws_fault_on(fault, MBWS_FAULT_TXT_UPPER_NON_ASCII_UNKNOWN)))
             return 0;
     return 1;
 }
@@ -83,14 +85,15 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
     size_t bad = mbws_utf8_prefix(buf, len);
     if (bad != len)
         return mbws_fail(err,
-                         mbws_fault_on(MBWS_FAULT_WS_UTF8_AS_MALFORMED) ? MBWS_E_MALFORMED
-                                                                        : MBWS_E_WS_INVALID_UTF8,
+                         mbws_fault_on(ctx->fault, MBWS_FAULT_WS_UTF8_AS_MALFORMED)
+                             ? MBWS_E_MALFORMED
+                             : MBWS_E_WS_INVALID_UTF8,
                          "WS-6", bad, 0,
                          "text frame is not valid UTF-8 (close 1007)");
 
     /* Step 1: structure. The type line is judged in step 2. */
     const uint8_t *lf = memchr(buf, '\n', len);
-    size_t tl_end = lf ? cr_lf_fault(buf, 0, (size_t)(lf - buf)) : len;
+    size_t tl_end = lf ? cr_lf_fault(ctx->fault, buf, 0, (size_t)(lf - buf)) : len;
     const uint8_t *cr = memchr(buf, '\r', tl_end);
     if (cr)
         return mbws_fail(err, MBWS_E_MALFORMED, "TXT-2", (size_t)(cr - buf), 0,
@@ -114,7 +117,7 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
                              "frame ends without the empty line that ends the header");
         lf = memchr(buf + at, '\n', len - at);
         size_t end = lf ? (size_t)(lf - buf) : len;
-        size_t eol = lf ? cr_lf_fault(buf, at, end) : end;
+        size_t eol = lf ? cr_lf_fault(ctx->fault, buf, at, end) : end;
         cr = memchr(buf + at, '\r', eol - at);
         if (cr)
             return mbws_fail(err, MBWS_E_MALFORMED, "TXT-2", (size_t)(cr - buf), 0,
@@ -142,9 +145,10 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
         const struct mbws_field_desc *fd = mbws_field_by_name((const char *)buf + at, nlen);
         if (fd && ((listed >> fd->id) & 1u) && step4_code == 0) {
             const uint8_t *val = colon + 1;
-            step4_code = take_field(buf, at, fd->id, val, (size_t)(buf + eol - val), out, step4);
+            step4_code = take_field(ctx->fault, buf, at, fd->id, val, (size_t)(buf + eol - val), out,
+                                    step4);
             pos.field[fd->id] = at;
-        } else if (!fd && step4_code == 0 && mbws_fault_on(MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
+        } else if (!fd && step4_code == 0 && mbws_fault_on(ctx->fault, MBWS_FAULT_FLD_UNKNOWN_REJECTED)) {
             step4_code = mbws_fail(step4, MBWS_E_MALFORMED, "FLD-3", at, 0, "unknown header name");
         }
         if (fd && !((listed >> fd->id) & 1u))
@@ -155,7 +159,8 @@ int mbws_decode_text(const uint8_t *buf, size_t len, const mbws_decode_ctx *ctx,
 
     /* Step 2: frame type (TXT-1, FLD-4). */
     if (td == NULL) {
-        if (all_upper(buf, tl_end) && !mbws_fault_on(MBWS_FAULT_TXT_UNKNOWN_TYPE_MALFORMED))
+        if (all_upper(ctx->fault, buf, tl_end) &&
+            !mbws_fault_on(ctx->fault, MBWS_FAULT_TXT_UNKNOWN_TYPE_MALFORMED))
             return mbws_fail(err, MBWS_E_UNKNOWN_TYPE, "TXT-1", 0, 0, "unknown frame type \"%.*s\"",
                              (int)(tl_end > 32 ? 32 : tl_end), (const char *)buf);
         return mbws_fail(err, MBWS_E_MALFORMED, "TXT-1", 0, 0,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mbws_fault.h"
 #include "mbws_layout.h"
 
 enum mbws_encoding { MBWS_ENC_BINARY = 0, MBWS_ENC_TEXT = 1 };
@@ -42,10 +43,13 @@ void mbws_frame_set_cstr(mbws_frame *f, unsigned id, const char *s);
  * role-dependent fields of section 5) and the subprotocol (CONNECTED's
  * session fields are listed only on MBWS.huawei.com, RES-9).
  * sender MBWS_ROLE_ANY skips the direction check and treats role-dependent
- * fields as optional: for logging frames whose sender is not known. */
+ * fields as optional: for logging frames whose sender is not known.
+ * fault: the decoder's own fault switch (mbws_fault.h); MBWS_FAULT_NONE,
+ * what designated initializers leave it at, decodes correctly. */
 typedef struct mbws_decode_ctx {
     enum mbws_role sender;
     enum mbws_subprotocol subprotocol;
+    enum mbws_fault_id fault;
 } mbws_decode_ctx;
 
 /* Presence of field id in frames of this type, in this context (section 5,

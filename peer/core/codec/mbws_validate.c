@@ -42,11 +42,11 @@ static int token_char_ok(uint8_t c)
            c == '-';
 }
 
-static void value_rules(const mbws_frame *f, const struct mbws_field_pos *pos,
-                        struct value_fault *vf)
+static void value_rules(enum mbws_fault_id fault_id, const mbws_frame *f,
+                        const struct mbws_field_pos *pos, struct value_fault *vf)
 {
     if (f->type == MBWS_MESSAGE && mbws_frame_has(f, MBWS_F_SEQ) && f->num[MBWS_F_SEQ] == 0 &&
-        !mbws_fault_on(MBWS_FAULT_FLD_SEQ_ZERO))
+        !mbws_fault_on(fault_id, MBWS_FAULT_FLD_SEQ_ZERO))
         fault(vf, pos->field[MBWS_F_SEQ], "FLD-6", MBWS_F_SEQ, "MESSAGE seq must not be 0");
 
     if (mbws_frame_has(f, MBWS_F_SESSION)) {
@@ -55,7 +55,7 @@ static void value_rules(const mbws_frame *f, const struct mbws_field_pos *pos,
         if (s->len > MBWS_SESSION_TOKEN_MAX) {
             fault(vf, off + MBWS_SESSION_TOKEN_MAX, "FLD-8", MBWS_F_SESSION,
                   "session token is %zu octets, at most 64 allowed", s->len);
-        } else if (!mbws_fault_on(MBWS_FAULT_FLD_TOKEN_CHARSET)) {
+        } else if (!mbws_fault_on(fault_id, MBWS_FAULT_FLD_TOKEN_CHARSET)) {
             for (size_t i = 0; i < s->len; i++)
                 if (!token_char_ok(s->ptr[i])) {
                     fault(vf, off + i, "FLD-8", MBWS_F_SESSION,
@@ -100,7 +100,7 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
 {
     const struct mbws_type_desc *td = mbws_type_by_code(f->type);
     int rc;
-    if (mbws_fault_on(MBWS_FAULT_ERR_ORDER) && (rc = direction(td, ctx, err)) != MBWS_OK)
+    if (mbws_fault_on(ctx->fault, MBWS_FAULT_ERR_ORDER) && (rc = direction(td, ctx, err)) != MBWS_OK)
         return rc; /* fault: step 8 before steps 5 to 7 */
 
     /* Step 5: required fields (FLD-1), judged with the values present. */
@@ -111,7 +111,7 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
                              "required in %s but missing", td->name);
 
     /* fault: the version (step 9, code 11) before the value rules of step 6 */
-    if (mbws_fault_on(MBWS_FAULT_ERR_VERSION_BEFORE_VALUES) &&
+    if (mbws_fault_on(ctx->fault, MBWS_FAULT_ERR_VERSION_BEFORE_VALUES) &&
         (f->type == MBWS_CONNECT || f->type == MBWS_CONNECTED) &&
         f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION)
         return mbws_fail(err, MBWS_E_VERSION, "SES-3", pos->field[MBWS_F_VERSION], MBWS_F_VERSION,
@@ -119,7 +119,7 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
 
     /* Step 6: value rules that are malformed. */
     struct value_fault vf = {0};
-    value_rules(f, pos, &vf);
+    value_rules(ctx->fault, f, pos, &vf);
     if (vf.found)
         return mbws_fail(err, MBWS_E_MALFORMED, vf.rule, vf.offset, vf.field, "%s", vf.what);
 
@@ -127,11 +127,11 @@ int mbws_validate(const mbws_frame *f, const mbws_decode_ctx *ctx, const struct 
     if (mbws_frame_has(f, MBWS_F_ADDRESS)) {
         const mbws_bytes *a = &f->str[MBWS_F_ADDRESS];
         size_t off = (size_t)(a->ptr - pos->base);
-        if (a->len > MBWS_ADDRESS_MAX && !mbws_fault_on(MBWS_FAULT_FLD_LONG_ADDRESS))
+        if (a->len > MBWS_ADDRESS_MAX && !mbws_fault_on(ctx->fault, MBWS_FAULT_FLD_LONG_ADDRESS))
             return mbws_fail(err, MBWS_E_INVALID_ADDRESS, "FLD-7", off + MBWS_ADDRESS_MAX,
                              MBWS_F_ADDRESS, "address is %zu octets, at most 255 allowed", a->len);
         for (size_t i = 0; i < a->len; i++)
-            if (a->ptr[i] < 0x20 || (a->ptr[i] == 0x7f && mbws_fault_on(MBWS_FAULT_FLD_DEL_REFUSED)))
+            if (a->ptr[i] < 0x20 || (a->ptr[i] == 0x7f && mbws_fault_on(ctx->fault, MBWS_FAULT_FLD_DEL_REFUSED)))
                 return mbws_fail(err, MBWS_E_INVALID_ADDRESS, "FLD-7", off + i, MBWS_F_ADDRESS,
                                  "address holds control character 0x%02x", a->ptr[i]);
     }

@@ -1,9 +1,7 @@
-/* The fault table and the process-wide switch (see mbws_fault.h). */
+/* The fault table and the look-up by name (see mbws_fault.h). */
 #include "mbws_fault.h"
 
 #include <string.h>
-
-enum mbws_fault_id mbws_fault_active = MBWS_FAULT_NONE;
 
 const struct mbws_fault_info mbws_fault_table[MBWS_FAULT_COUNT] = {
     {"none", MBWS_FAULT_BOTH, "", "no fault: the correct peer"},

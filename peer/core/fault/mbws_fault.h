@@ -2,8 +2,12 @@
  *
  * The reference peer runs correct by default. `mbws-peer broker|client|echo
  * --fault NAME` switches on one fault, so the suite can prove that some case
- * catches it (docs/faults.md). The switch is process-wide on purpose: a fault
- * is chosen once at start-up and the hooks stay one cheap test each. */
+ * catches it (docs/faults.md). The switch is per instance, the way llhttp
+ * keeps its lenient flags per parser: the decode context, the connection
+ * config, the broker model, the transport options and the modes' configs
+ * each carry an enum mbws_fault_id (MBWS_FAULT_NONE, 0, is the correct
+ * peer, so a zeroed config is correct), and each hook tests its own
+ * instance's field. One process can hold a faulty and a correct peer. */
 #ifndef MBWS_FAULT_H
 #define MBWS_FAULT_H
 
@@ -35,20 +39,18 @@ struct mbws_fault_info {
 /* The table, indexed by enum mbws_fault_id (entry 0 is "none"). */
 extern const struct mbws_fault_info mbws_fault_table[MBWS_FAULT_COUNT];
 
-/* The active fault (MBWS_FAULT_NONE by default). */
-extern enum mbws_fault_id mbws_fault_active;
-
-static inline bool mbws_fault_on(enum mbws_fault_id id)
+/* 1 when an instance configured with `fault` has fault id switched on. */
+static inline bool mbws_fault_on(enum mbws_fault_id fault, enum mbws_fault_id id)
 {
-    return mbws_fault_active == id;
+    return fault == id;
 }
 
 /* Looks a fault up by name; MBWS_FAULT_NONE when unknown. */
 enum mbws_fault_id mbws_fault_by_name(const char *name);
 
-/* 1 when the active fault makes the peer drop, silently, a frame the codec
- * refused under rule (e.g. "BIN-1"): bin-short-frame-ignored,
+/* 1 when fault makes the peer drop, silently, a frame the codec refused
+ * under rule (e.g. "BIN-1"): bin-short-frame-ignored,
  * fld-missing-field-ignored, fld-direction-unchecked. */
-int mbws_fault_drops(const char *rule);
+int mbws_fault_drops(enum mbws_fault_id fault, const char *rule);
 
 #endif

@@ -139,7 +139,7 @@ void conn_detach_session(mbws_conn *c, uint64_t now)
         s->conn = NULL;
     /* RES-2, RES-8; a client that learnt no session-expiry still tries 1 s */
     s->expires_at = now + (s->expiry_s ? s->expiry_s : 1) * 1000u;
-    if (mbws_fault_on(MBWS_FAULT_RES_EXPIRY_LATE)) /* breaks RES-2's 1000 ms */
+    if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_EXPIRY_LATE)) /* breaks RES-2's 1000 ms */
         s->expires_at += 2000;
     mbws_action *a = conn_push(c, MBWS_ACT_DETACHED, 0, NULL);
     if (a)
@@ -169,7 +169,7 @@ static void conn_finalize(mbws_conn *c, int peer_code, uint64_t now)
         return;
     }
     if (!conn_is_client(c) && c->state == MBWS_CS_DISC_SENT && !c->error_seen &&
-        mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_RESUMABLE)) {
+        mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_DISCONNECT_RESUMABLE)) {
         s->disconnecting = 0; /* fault: as if no DISCONNECT had been sent */
         conn_detach_session(c, now);
         return;
@@ -179,10 +179,10 @@ static void conn_finalize(mbws_conn *c, int peer_code, uint64_t now)
     else if (c->disc_seen || s->disconnecting)
         conn_end_session(c, MBWS_END_DISCONNECT); /* SES-7 */
     else if (conn_is_client(c) && peer_code == MBWS_CLOSE_TAKEOVER &&
-             !mbws_fault_on(MBWS_FAULT_CLIENT_RESUME_AFTER_TAKEOVER))
+             !mbws_fault_on(c->cfg.fault, MBWS_FAULT_CLIENT_RESUME_AFTER_TAKEOVER))
         conn_end_session(c, MBWS_END_TAKEOVER); /* RES-7 */
     else if (c->cfg.subprotocol == MBWS_SP_MBLWS ||
-             (!conn_is_client(c) && mbws_fault_on(MBWS_FAULT_RES_DROP_ON_LOSS)))
+             (!conn_is_client(c) && mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_DROP_ON_LOSS)))
         conn_end_session(c, MBWS_END_CLOSED); /* RES-9 */
     else
         conn_detach_session(c, now);
@@ -215,7 +215,7 @@ void mbws_conn_start(mbws_conn *c, uint64_t now)
     } else {
         c->state = MBWS_CS_AWAIT_CONNECT;
         c->t_connect = now + MBWS_CONNECT_TIMEOUT_MS;
-        if (mbws_fault_on(MBWS_FAULT_SES_NO_CONNECT_TIMEOUT))
+        if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_NO_CONNECT_TIMEOUT))
             c->t_connect = NO_DEADLINE;
     }
 }

@@ -69,6 +69,9 @@ typedef struct mbws_conn_config {
      * received as acknowledged (SES-7, RES-3). */
     int manual_accept;
     const char *name; /* optional `name` field in CONNECT / CONNECTED; NULL: none */
+    /* This connection's fault switch (mbws_fault.h), also handed to the
+     * decoder of the frames it receives; MBWS_FAULT_NONE: correct. */
+    enum mbws_fault_id fault;
 
     /* Broker only, called during mbws_conn_recv() of a CONNECT. */
     void *app;

@@ -14,7 +14,7 @@ static uint64_t max64(uint64_t a, uint64_t b)
 static void set_name(const mbws_conn *c, mbws_frame *f)
 {
     static char long_name[1100];
-    if (f->type == MBWS_CONNECT && mbws_fault_on(MBWS_FAULT_CLIENT_CONNECT_OVER_1024)) {
+    if (f->type == MBWS_CONNECT && mbws_fault_on(c->cfg.fault, MBWS_FAULT_CLIENT_CONNECT_OVER_1024)) {
         memset(long_name, 'n', sizeof long_name); /* SES-8 broken: a CONNECT over 1024 octets */
         mbws_frame_set_str(f, MBWS_F_NAME, long_name, sizeof long_name);
         return;
@@ -42,12 +42,12 @@ static void resume_counters(mbws_conn *c, uint64_t peer_last_seq, uint64_t peer_
     mbws_session *s = c->s;
     session_ack_upto(s, c, peer_last_seq);
     s->out_wire = s->out_acked; /* everything above is resent */
-    if (mbws_fault_on(MBWS_FAULT_RES_NO_RESEND))
+    if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_NO_RESEND))
         s->out_wire = s->out_sent_max;
     /* the res-limit-reset fault forgets the old limits */
-    int res5 = !mbws_fault_on(MBWS_FAULT_RES_LIMIT_RESET);
-    s->out_limit = mbws_limit_on_connect(s->out_limit, res5, peer_last_seq, peer_credit);
-    s->in_limit = mbws_limit_on_connect(s->in_limit, res5, s->in_last_seq, c->cfg.credit);
+    int res5 = !mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_LIMIT_RESET);
+    s->out_limit = mbws_limit_on_connect(c->cfg.fault, s->out_limit, res5, peer_last_seq, peer_credit);
+    s->in_limit = mbws_limit_on_connect(c->cfg.fault, s->in_limit, res5, s->in_last_seq, c->cfg.credit);
     s->in_acked = max64(s->in_acked, s->in_last_seq); /* our last-seq acknowledged them */
 }
 
@@ -71,7 +71,7 @@ void conn_send_connect(mbws_conn *c, uint64_t now)
     mbws_session *s = c->s;
     mbws_frame f;
     mbws_frame_init(&f, MBWS_CONNECT);
-    mbws_frame_set_int(&f, MBWS_F_VERSION, mbws_fault_on(MBWS_FAULT_CLIENT_CONNECT_VERSION_2)
+    mbws_frame_set_int(&f, MBWS_F_VERSION, mbws_fault_on(c->cfg.fault, MBWS_FAULT_CLIENT_CONNECT_VERSION_2)
                                                ? 2 : MBWS_PROFILE_VERSION);
     mbws_frame_set_int(&f, MBWS_F_CREDIT, c->cfg.credit);
     mbws_frame_set_int(&f, MBWS_F_MAX_FRAME, c->own_max_frame);
@@ -83,11 +83,11 @@ void conn_send_connect(mbws_conn *c, uint64_t now)
     }
     set_name(c, &f);
     conn_send_frame(c, &f);
-    if (mbws_fault_on(MBWS_FAULT_CLIENT_SEND_BEFORE_CONNECTED)) { /* a FLOW that changes nothing */
+    if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_CLIENT_SEND_BEFORE_CONNECTED)) { /* a FLOW that changes nothing */
         mbws_frame fl;
         mbws_frame_init(&fl, MBWS_FLOW);
         mbws_frame_set_int(&fl, MBWS_F_LIMIT,
-                           mbws_limit_on_connect(s->in_limit, 1, s->in_last_seq, c->cfg.credit));
+                           mbws_limit_on_connect(c->cfg.fault, s->in_limit, 1, s->in_last_seq, c->cfg.credit));
         conn_send_frame(c, &fl);
     }
     c->state = MBWS_CS_AWAIT_CONNECTED;
@@ -105,7 +105,7 @@ void conn_on_connected(mbws_conn *c, const mbws_frame *f, uint64_t now)
                   enc, now);
         return;
     }
-    int version_first = !mbws_fault_on(MBWS_FAULT_ERR_RESUME_BEFORE_VERSION);
+    int version_first = !mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_RESUME_BEFORE_VERSION);
     if (version_first && f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) { /* SES-3 */
         conn_fail(c, MBWS_E_VERSION, "unsupported version", 0, 0, enc, now);
         return;
@@ -124,7 +124,7 @@ void conn_on_connected(mbws_conn *c, const mbws_frame *f, uint64_t now)
                       0, 0, enc, now);
             return;
         }
-    } else if (resumed == 1 && !mbws_fault_on(MBWS_FAULT_CLIENT_ACCEPT_RESUMED_NEW)) { /* RES-3 */
+    } else if (resumed == 1 && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_CLIENT_ACCEPT_RESUMED_NEW)) { /* RES-3 */
         conn_fail(c, MBWS_E_UNEXPECTED, "resumed 1 in answer to a new session", 0, 0, enc, now);
         return;
     }
@@ -170,7 +170,7 @@ static void send_connected(mbws_conn *c, int resumed)
         mbws_frame_set_int(&f, MBWS_F_RESUMED, (uint64_t)resumed);
         if (resumed)
             mbws_frame_set_int(&f, MBWS_F_LAST_SEQ, s->in_last_seq);
-    } else if (mbws_fault_on(MBWS_FAULT_RES_MBLWS_SESSION_FIELDS)) { /* breaks RES-9 */
+    } else if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_MBLWS_SESSION_FIELDS)) { /* breaks RES-9 */
         mbws_frame_set_cstr(&f, MBWS_F_SESSION, "mblws");
         mbws_frame_set_int(&f, MBWS_F_SESSION_EXPIRY,
                            c->cfg.session_expiry_s ? c->cfg.session_expiry_s : 60);
@@ -231,7 +231,7 @@ static void fresh(mbws_conn *c, const mbws_frame *f, uint64_t now)
         s->expiry_s = c->cfg.session_expiry_s;
     }
     s->out_limit = f->num[MBWS_F_CREDIT]; /* FLOW-1: client's last-seq is 0 */
-    if (s->out_limit == 0 && mbws_fault_on(MBWS_FAULT_FLOW_IGNORE_CREDIT))
+    if (s->out_limit == 0 && mbws_fault_on(c->cfg.fault, MBWS_FAULT_FLOW_IGNORE_CREDIT))
         s->out_limit = c->cfg.credit;
     s->in_limit = c->cfg.credit;
     attach(c, s);
@@ -243,7 +243,7 @@ static void fresh(mbws_conn *c, const mbws_frame *f, uint64_t now)
 static int version_ok(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, uint64_t now)
 {
     if (f->num[MBWS_F_VERSION] == MBWS_PROFILE_VERSION ||
-        mbws_fault_on(MBWS_FAULT_SES_ACCEPT_ANY_VERSION))
+        mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_ACCEPT_ANY_VERSION))
         return 1;
     conn_fail(c, MBWS_E_VERSION, "unsupported version (SES-3)", 0, 0, enc, now);
     return 0;
@@ -267,19 +267,19 @@ void conn_on_connect(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, 
     }
     /* Step 9, in ERR-4's order: version, then resume 13, 12, 6 (the fault
      * err-resume-before-version checks the version after them). */
-    int version_first = !mbws_fault_on(MBWS_FAULT_ERR_RESUME_BEFORE_VERSION);
+    int version_first = !mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_RESUME_BEFORE_VERSION);
     if (version_first && !version_ok(c, f, enc, now))
         return;
-    if (!mbws && mbws_fault_on(MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED))
+    if (!mbws && mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_MBLWS_SESSION_ACCEPTED))
         has_session = 0;
     if (has_session && !mbws) {
         conn_fail(c, MBWS_E_RESUME_NOT_SUPPORTED, "no sessions on MBLWS.huawei.com (RES-9)", 0, 0,
                   enc, now);
         return;
     }
-    if (found == NULL && mbws_fault_on(MBWS_FAULT_RES_UNKNOWN_TOKEN_NEW_SESSION))
+    if (found == NULL && mbws_fault_on(c->cfg.fault, MBWS_FAULT_RES_UNKNOWN_TOKEN_NEW_SESSION))
         has_session = 0;
-    if (has_session && mbws_fault_on(MBWS_FAULT_ERR_LAST_SEQ_BEFORE_SESSION) &&
+    if (has_session && mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_LAST_SEQ_BEFORE_SESSION) &&
         f->num[MBWS_F_LAST_SEQ] > (found ? found->out_sent_max : 0)) {
         conn_fail(c, MBWS_E_INVALID_ACK, "last-seq beyond the highest seq sent (RES-3)", 0, 0, enc,
                   now); /* fault: 6 before 12 */

@@ -25,7 +25,7 @@ static void start_close_timer(mbws_conn *c, uint64_t now)
 {
     c->t_close = now + MBWS_DISCONNECT_WAIT_MS;
     c->close_code_at_t = MBWS_CLOSE_NORMAL;
-    if (c->state == MBWS_CS_DISC_SENT && mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_CLOSE))
+    if (c->state == MBWS_CS_DISC_SENT && mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_INITIATOR_NO_CLOSE))
         c->t_close = NO_DEADLINE; /* fault: an unanswered DISCONNECT never closes */
 }
 
@@ -48,8 +48,8 @@ void conn_on_disconnect(mbws_conn *c, uint64_t now)
     c->disc_seen = 1;
     c->s->disconnecting = 1;
     int initiator_no_ack = c->state == MBWS_CS_DISC_SENT && conn_is_client(c) &&
-                           mbws_fault_on(MBWS_FAULT_SES_INITIATOR_NO_ACK);
-    if (!mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK) && !initiator_no_ack)
+                           mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_INITIATOR_NO_ACK);
+    if (!mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK) && !initiator_no_ack)
         ack_everything(c);
     if (c->state == MBWS_CS_OPEN)
         send_disconnect(c); /* the reply; a crossing one counts as ours */

@@ -125,7 +125,9 @@ int session_sub_add(mbws_session *s, uint64_t sub);
 int session_sub_remove(mbws_session *s, uint64_t sub);
 /* Drops every held message with seq <= upto, emitting ACKED on c. */
 void session_ack_upto(mbws_session *s, mbws_conn *c, uint64_t upto);
-struct mbws_out_msg *session_out_add(mbws_session *s, const mbws_msg *m, uint64_t tag);
+/* fault: the publishing conn's (seq-skip) */
+struct mbws_out_msg *session_out_add(mbws_session *s, const mbws_msg *m, uint64_t tag,
+                                     enum mbws_fault_id fault);
 void session_frame_of(const struct mbws_out_msg *m, mbws_frame *f);
 
 #endif

@@ -19,10 +19,10 @@ static int ignoring(const mbws_conn *c)
 /* ERR-1: the offending MESSAGE's or ACK's seq, unless that seq field is
  * itself ill-formed (0 on a MESSAGE here; a repeated or mis-sized one the
  * caller rules out): then the ERROR carries none. */
-static int frame_seq(const mbws_frame *f, uint64_t *seq)
+static int frame_seq(const mbws_conn *c, const mbws_frame *f, uint64_t *seq)
 {
     if (f->type == MBWS_MESSAGE && mbws_frame_has(f, MBWS_F_SEQ) && f->num[MBWS_F_SEQ] == 0 &&
-        !mbws_fault_on(MBWS_FAULT_ERR_SEQ_ILL_FORMED))
+        !mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_SEQ_ILL_FORMED))
         return 0;
     if ((f->type == MBWS_MESSAGE || f->type == MBWS_ACK) && mbws_frame_has(f, MBWS_F_SEQ)) {
         *seq = f->num[MBWS_F_SEQ];
@@ -36,7 +36,7 @@ static void fail_on(mbws_conn *c, const mbws_frame *f, int code, const char *tex
                     enum mbws_encoding enc, uint64_t now)
 {
     uint64_t seq = 0;
-    int has = frame_seq(f, &seq);
+    int has = frame_seq(c, f, &seq);
     conn_fail(c, code, text, has, seq, enc, now);
 }
 
@@ -44,7 +44,7 @@ int mbws_conn_check_size(mbws_conn *c, uint64_t octets_so_far, int is_text, uint
 {
     if (ignoring(c))
         return 1;
-    if (octets_so_far <= c->own_max_frame || mbws_fault_on(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED))
+    if (octets_so_far <= c->own_max_frame || mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_MAX_FRAME_UNENFORCED))
         return 0;
     /* SES-9; after a DISCONNECT exchange it is just ignored (SES-7). */
     if (c->state != MBWS_CS_DISC_DONE)
@@ -55,7 +55,7 @@ int mbws_conn_check_size(mbws_conn *c, uint64_t octets_so_far, int is_text, uint
 
 static void on_error(mbws_conn *c, const mbws_frame *f, uint64_t now)
 {
-    if (mbws_fault_on(MBWS_FAULT_ERR_ANSWER_ERROR)) { /* breaks ERR-3 */
+    if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_ANSWER_ERROR)) { /* breaks ERR-3 */
         conn_fail(c, MBWS_E_UNEXPECTED, "ERROR received", 0, 0, c->enc, now);
         return;
     }
@@ -115,9 +115,9 @@ static void on_message(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc
     mbws_session *s = c->s;
     uint64_t seq = f->num[MBWS_F_SEQ];
     if (seq <= s->in_last_seq) { /* SEQ-3: not delivered again, re-ACKed */
-        if (mbws_fault_on(MBWS_FAULT_CLIENT_REDELIVER_RESENT) && c->resuming)
+        if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_CLIENT_REDELIVER_RESENT) && c->resuming)
             deliver(c, f); /* RES-8 broken: the resent copy is delivered again */
-        if (mbws_fault_on(MBWS_FAULT_SEQ_DUPLICATE_REDELIVERED)) {
+        if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_SEQ_DUPLICATE_REDELIVERED)) {
             deliver(c, f);
             return;
         }
@@ -125,14 +125,14 @@ static void on_message(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc
         conn_want_ack(c, now);
         return;
     }
-    if (seq > s->in_last_seq + 1 && !mbws_fault_on(MBWS_FAULT_SEQ_GAP_ACCEPTED)) {
-        if (mbws_fault_on(MBWS_FAULT_ERR_ACT_ON_OFFENDING))
+    if (seq > s->in_last_seq + 1 && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_SEQ_GAP_ACCEPTED)) {
+        if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_ACT_ON_OFFENDING))
             deliver(c, f); /* ERR-1 broken: acted on before the ERROR */
         fail_on(c, f, MBWS_E_SEQUENCE, "gap in MESSAGE seq (SEQ-2)", enc, now);
         return;
     }
-    if (mbws_seq_over_limit(seq, s->in_limit) && !mbws_fault_on(MBWS_FAULT_FLOW_LIMIT_UNCHECKED)) {
-        if (mbws_fault_on(MBWS_FAULT_ERR_ACT_ON_OFFENDING))
+    if (mbws_seq_over_limit(seq, s->in_limit) && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_FLOW_LIMIT_UNCHECKED)) {
+        if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_ACT_ON_OFFENDING))
             deliver(c, f);
         fail_on(c, f, MBWS_E_CREDIT_EXCEEDED, "MESSAGE above the limit (FLOW-3)", enc, now);
         return;
@@ -152,12 +152,12 @@ static void on_ack(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, in
     mbws_session *s = c->s;
     uint64_t seq = f->num[MBWS_F_SEQ];
     if (seq > s->out_sent_max) {
-        if (!quiet && !mbws_fault_on(MBWS_FAULT_ACK_BEYOND_UNCHECKED))
+        if (!quiet && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_ACK_BEYOND_UNCHECKED))
             fail_on(c, f, MBWS_E_INVALID_ACK, "ACK beyond the highest seq sent (ACK-3)", enc, now);
         return;
     }
     if (seq <= s->out_acked) { /* stale */
-        if (!quiet && mbws_fault_on(MBWS_FAULT_ACK_STALE_ERROR))
+        if (!quiet && mbws_fault_on(c->cfg.fault, MBWS_FAULT_ACK_STALE_ERROR))
             fail_on(c, f, MBWS_E_INVALID_ACK, "stale ACK", enc, now);
         return;
     }
@@ -169,7 +169,7 @@ static void on_flow(mbws_conn *c, const mbws_frame *f, enum mbws_encoding enc, u
 {
     mbws_session *s = c->s;
     uint64_t limit = f->num[MBWS_F_LIMIT];
-    if (limit < s->out_limit && !mbws_fault_on(MBWS_FAULT_FLOW_LOWER_ACCEPTED)) {
+    if (limit < s->out_limit && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_FLOW_LOWER_ACCEPTED)) {
         fail_on(c, f, MBWS_E_FLOW, "FLOW lowers the limit (FLOW-2)", enc, now);
         return;
     }
@@ -230,10 +230,10 @@ static void dispatch_open(mbws_conn *c, const mbws_frame *f, enum mbws_encoding 
         on_error(c, f, now);
         break;
     default: /* a second CONNECT, or CONNECTED after CONNECTED (SES-5) */
-        if (f->type == MBWS_CONNECT && mbws_fault_on(MBWS_FAULT_SES_SECOND_CONNECT_IGNORED))
+        if (f->type == MBWS_CONNECT && mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_SECOND_CONNECT_IGNORED))
             break;
         if ((f->type == MBWS_CONNECT || f->type == MBWS_CONNECTED) &&
-            mbws_fault_on(MBWS_FAULT_ERR_VERSION_BEFORE_ORDER) &&
+            mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_VERSION_BEFORE_ORDER) &&
             f->num[MBWS_F_VERSION] != MBWS_PROFILE_VERSION) {
             fail_on(c, f, MBWS_E_VERSION, "unsupported version (SES-3)", enc, now);
             break;
@@ -250,30 +250,31 @@ void mbws_conn_recv(mbws_conn *c, const uint8_t *data, size_t len, int is_text, 
         return;
     enum mbws_encoding enc = is_text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY;
     int after_exchange = c->state == MBWS_CS_DISC_DONE;
-    if (len > c->own_max_frame && !mbws_fault_on(MBWS_FAULT_SES_MAX_FRAME_UNENFORCED)) {
+    if (len > c->own_max_frame && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_MAX_FRAME_UNENFORCED)) {
         /* ERR-4 step 0: size */
         mbws_conn_check_size(c, len, is_text, now);
         return;
     }
-    mbws_decode_ctx ctx = {conn_is_client(c) ? MBWS_ROLE_BROKER : MBWS_ROLE_CLIENT,
-                           c->cfg.subprotocol};
+    mbws_decode_ctx ctx = {.sender = conn_is_client(c) ? MBWS_ROLE_BROKER : MBWS_ROLE_CLIENT,
+                           .subprotocol = c->cfg.subprotocol,
+                           .fault = c->cfg.fault};
     mbws_frame f;
     mbws_frame_init(&f, 0);
     mbws_error_info ei;
     int rc = mbws_decode(data, len, enc, &ctx, &f, &ei);
     if (after_exchange) { /* SES-7: only ACKs count */
         if (rc == MBWS_OK && f.type == MBWS_ACK) /* quiet: an invalid one is ignored too */
-            on_ack(c, &f, enc, !mbws_fault_on(MBWS_FAULT_SES_ACK_AFTER_EXCHANGE_ERROR), now);
+            on_ack(c, &f, enc, !mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_ACK_AFTER_EXCHANGE_ERROR), now);
         return;
     }
     if (rc == MBWS_E_WS_INVALID_UTF8) { /* WS-6: no ERROR frame */
         conn_close(c, MBWS_CLOSE_INVALID_UTF8, now);
         return;
     }
-    if (rc != MBWS_OK && mbws_fault_drops(ei.rule))
+    if (rc != MBWS_OK && mbws_fault_drops(c->cfg.fault, ei.rule))
         return; /* fault injection (docs/faults.md) */
     if (rc != MBWS_OK) {
-        if (ei.field == MBWS_F_SEQ && !mbws_fault_on(MBWS_FAULT_ERR_SEQ_ILL_FORMED))
+        if (ei.field == MBWS_F_SEQ && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_SEQ_ILL_FORMED))
             conn_fail(c, rc, ei.message, 0, 0, enc, now); /* ERR-1: the seq field is bad */
         else
             fail_on(c, &f, rc, ei.message, enc, now);

@@ -40,7 +40,7 @@ static enum mbws_encoding frame_encoding(const mbws_conn *c, const mbws_frame *f
 {
     if (f->type == MBWS_MESSAGE && !mbws_utf8_valid(f->body.ptr, f->body.len))
         return MBWS_ENC_BINARY;
-    if (f->type == MBWS_MESSAGE && !conn_is_client(c) && mbws_fault_on(MBWS_FAULT_SES_ALWAYS_BINARY))
+    if (f->type == MBWS_MESSAGE && !conn_is_client(c) && mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_ALWAYS_BINARY))
         return MBWS_ENC_BINARY;
     return c->enc;
 }
@@ -62,7 +62,7 @@ void conn_fail(mbws_conn *c, int code, const char *text, int has_seq, uint64_t s
                enum mbws_encoding enc, uint64_t now)
 {
     if (!frame_allowed(c) ||
-        (c->state == MBWS_CS_DISC_DONE && !mbws_fault_on(MBWS_FAULT_SES_ACK_AFTER_EXCHANGE_ERROR)))
+        (c->state == MBWS_CS_DISC_DONE && !mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_ACK_AFTER_EXCHANGE_ERROR)))
         return; /* ERR-3 / SES-7: nothing is sent any more */
     /* The text must be a valid string field (BIN-6): printable ASCII only. */
     char t[160];
@@ -91,7 +91,7 @@ void conn_fail(mbws_conn *c, int code, const char *text, int has_seq, uint64_t s
         a->seq = seq;
     }
     c->error_seen = 1;
-    conn_close(c, mbws_fault_on(MBWS_FAULT_ERR_CLOSE_1000) ? MBWS_CLOSE_NORMAL : MBWS_CLOSE_ERROR_BASE + code,
+    conn_close(c, mbws_fault_on(c->cfg.fault, MBWS_FAULT_ERR_CLOSE_1000) ? MBWS_CLOSE_NORMAL : MBWS_CLOSE_ERROR_BASE + code,
                now); /* ERR-1: at once */
 }
 
@@ -128,9 +128,9 @@ void conn_ack_now(mbws_conn *c, uint64_t now)
 
 uint32_t conn_ack_delay(const mbws_conn *c)
 {
-    if (mbws_fault_on(MBWS_FAULT_ACK_LATE) && !c->force_ack)
+    if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_ACK_LATE) && !c->force_ack)
         return 2500; /* breaks ACK-2 beyond the cases' 500 ms tolerance; SEQ-3 re-ACKs keep their time */
-    if (mbws_fault_on(MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK) && !conn_is_client(c))
+    if (mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_DISCONNECT_WITHOUT_ACK) && !conn_is_client(c))
         return 500; /* within ACK-2: leaves room for a DISCONNECT to find ACKs owed */
     return c->cfg.ack_delay_ms;
 }
@@ -168,10 +168,10 @@ void conn_keep_window(mbws_conn *c, uint64_t now)
     /* SES-7: the DISCONNECT initiator sends no FLOW; the receiver of one
      * sends nothing after its reply. */
     int open = c->state == MBWS_CS_OPEN ||
-               (c->state == MBWS_CS_DISC_SENT && mbws_fault_on(MBWS_FAULT_SES_INITIATOR_FLOW));
-    if (c->s == NULL || !open || c->s->window_held || mbws_fault_on(MBWS_FAULT_FLOW_WINDOW_FROZEN))
+               (c->state == MBWS_CS_DISC_SENT && mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_INITIATOR_FLOW));
+    if (c->s == NULL || !open || c->s->window_held || mbws_fault_on(c->cfg.fault, MBWS_FAULT_FLOW_WINDOW_FROZEN))
         return;
-    uint64_t target = mbws_limit_add(c->s->in_acked, c->window);
+    uint64_t target = mbws_limit_add(c->cfg.fault, c->s->in_acked, c->window);
     if (c->s->in_acked > 0 || c->cfg.credit > 0)
         if (target > c->s->in_limit)
             send_flow(c, target);
@@ -187,7 +187,7 @@ static void send_held(mbws_conn *c, const struct mbws_out_msg *m)
      * longer fits goes in the encoding it was first sent in (the other one;
      * fault ses-resend-session-encoding keeps the session encoding). */
     if (n > c->peer_max_frame && enc == c->enc &&
-        !mbws_fault_on(MBWS_FAULT_SES_RESEND_SESSION_ENCODING)) {
+        !mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_RESEND_SESSION_ENCODING)) {
         enum mbws_encoding other = enc == MBWS_ENC_TEXT ? MBWS_ENC_BINARY : MBWS_ENC_TEXT;
         uint8_t dummy[1];
         if (mbws_encode(&f, other, dummy, 0) <= c->peer_max_frame)
@@ -244,7 +244,7 @@ int mbws_conn_fits(const mbws_conn *c, const mbws_msg *m)
 {
     if (c->peer_max_frame == 0)
         return 0;
-    if (!conn_is_client(c) && mbws_fault_on(MBWS_FAULT_SES_SEND_ABOVE_MAX_FRAME))
+    if (!conn_is_client(c) && mbws_fault_on(c->cfg.fault, MBWS_FAULT_SES_SEND_ABOVE_MAX_FRAME))
         return 1;
     mbws_frame f;
     msg_frame(c, m, &f);
@@ -263,7 +263,7 @@ int mbws_conn_publish(mbws_conn *c, const mbws_msg *m, uint64_t tag, uint64_t no
         return MBWS_CMD_INVALID;
     if (!mbws_conn_fits(c, m))
         return MBWS_CMD_TOO_LARGE; /* SES-8, ECHO-1: no seq used */
-    struct mbws_out_msg *o = session_out_add(c->s, m, tag);
+    struct mbws_out_msg *o = session_out_add(c->s, m, tag, c->cfg.fault);
     if (o == NULL)
         return MBWS_CMD_NOMEM;
     if (seq_out)

@@ -173,7 +173,8 @@ void session_ack_upto(mbws_session *s, mbws_conn *c, uint64_t upto)
     }
 }
 
-struct mbws_out_msg *session_out_add(mbws_session *s, const mbws_msg *m, uint64_t tag)
+struct mbws_out_msg *session_out_add(mbws_session *s, const mbws_msg *m, uint64_t tag,
+                                     enum mbws_fault_id fault)
 {
     struct mbws_out_msg *o = calloc(1, sizeof(*o));
     if (o == NULL)
@@ -196,7 +197,7 @@ struct mbws_out_msg *session_out_add(mbws_session *s, const mbws_msg *m, uint64_
     o->has_sub = m->has_sub;
     o->sub = m->sub;
     o->tag = tag;
-    if (s->out_next_seq == 2 && mbws_fault_on(MBWS_FAULT_SEQ_SKIP))
+    if (s->out_next_seq == 2 && mbws_fault_on(fault, MBWS_FAULT_SEQ_SKIP))
         s->out_next_seq++;
     o->seq = s->out_next_seq++;
     if (s->out_tail)
