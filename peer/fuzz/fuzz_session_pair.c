@@ -58,7 +58,7 @@ static uint64_t frame_seq(const mbws_action *a, uint8_t type)
 {
     if (a->frame_type != type)
         return 0;
-    mbws_decode_ctx ctx = {MBWS_ROLE_ANY, MBWS_SP_MBWS};
+    mbws_decode_ctx ctx = {.sender = MBWS_ROLE_ANY, .subprotocol = MBWS_SP_MBWS};
     mbws_frame f;
     if (mbws_decode(a->data, a->len, a->is_text ? MBWS_ENC_TEXT : MBWS_ENC_BINARY, &ctx, &f, NULL))
         return 0;
