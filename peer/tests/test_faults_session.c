@@ -117,8 +117,8 @@ static void test_version_before_order(void)
                  on ? MBWS_E_VERSION : MBWS_E_UNEXPECTED);
         close_all();
         /* the client: a second CONNECTED of version 2 */
-        open_pair(MBWS_SP_MBLWS, MBWS_ENC_BINARY, 8, 8);
-        with(on ? MBWS_FAULT_ERR_VERSION_BEFORE_ORDER : MBWS_FAULT_NONE);
+        open_pair(MBWS_SP_MBLWS, MBWS_ENC_BINARY, 8, 8,
+                  on ? MBWS_FAULT_ERR_VERSION_BEFORE_ORDER : MBWS_FAULT_NONE);
         mbws_frame d = fr_int(MBWS_CONNECTED, MBWS_F_VERSION, 2);
         mbws_frame_set_int(&d, MBWS_F_CREDIT, 4);
         mbws_frame_set_int(&d, MBWS_F_MAX_FRAME, 4096);
