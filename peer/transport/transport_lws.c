@@ -16,7 +16,6 @@
 #include "transport_loop.h"
 #include "transport_timer.h"
 
-
 #define TP_MAX_PROTOCOLS 8
 #define TP_CLIENT_PROTOCOL "tp-client" /* our local binding for client connections */
 #define TP_WRITES_PER_CALLBACK 64      /* fairness between connections */
