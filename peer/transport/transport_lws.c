@@ -12,6 +12,7 @@
 
 #include "mbws_fault.h"
 #include "mbws_handshake.h"
+#include "mbws_layout.h"
 #include "transport_fd_guard.h"
 #include "transport_loop.h"
 #include "transport_timer.h"
@@ -21,9 +22,8 @@
 #define TP_WRITES_PER_CALLBACK 64      /* fairness between connections */
 #define TP_RX_KEEP (64u * 1024u)       /* larger receive buffers are released after use */
 
-/* No lws "validity" timer per connection (its default pings after 300 s
- * idle): lws 4.1 re-inserts it into a sorted list on every receive, a walk
- * over every connection's timer. The session core has its own deadlines. */
+/* No lws "validity" timer per connection: lws 4.1 re-inserts it into a sorted list on
+ * every receive, a walk over every timer. The session core has its own deadlines. */
 static const lws_retry_bo_t no_validity_timer = {0};
 
 struct tp_out {
@@ -649,10 +649,8 @@ static int send_direct(tp_conn *c, int text, const void *p, size_t len)
     }
     if (len)
         memcpy(t->scratch + LWS_PRE, p, len);
-    if (lws_write(c->wsi, t->scratch + LWS_PRE, len, text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < 0) {
-        tp_abort(c);
-        return 1;
-    }
+    if (lws_write(c->wsi, t->scratch + LWS_PRE, len, text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < 0)
+        tp_abort(c); /* the frame is dealt with either way */
     return 1;
 }
 
@@ -660,6 +658,8 @@ int tp_send(tp_conn *c, int text, const void *p, size_t len)
 {
     if (!c->wsi || c->close_code)
         return -1;
+    if (mbws_fault_on(c->t->fault, MBWS_FAULT_WS_NO_PONG_IN_DISCONNECT) && mbws_type_announced(p, len, text) == MBWS_DISCONNECT)
+        lws_rx_flow_control(c->wsi, 0); /* no more reads, so no more Pongs */
     if (send_direct(c, text, p, len))
         return 0;
     struct tp_out *o = malloc(sizeof *o + LWS_PRE + len);

@@ -113,6 +113,15 @@ const struct mbws_type_desc *mbws_type_by_name(const char *name, size_t len)
     return NULL;
 }
 
+unsigned mbws_type_announced(const uint8_t *p, size_t len, int text)
+{
+    if (!text)
+        return len && mbws_type_by_code(p[0]) ? p[0] : 0;
+    const uint8_t *lf = len ? memchr(p, '\n', len) : NULL;
+    const struct mbws_type_desc *d = lf ? mbws_type_by_name((const char *)p, (size_t)(lf - p)) : NULL;
+    return d ? d->code : 0;
+}
+
 const char *mbws_type_name(unsigned code)
 {
     const struct mbws_type_desc *t = mbws_type_by_code(code);

@@ -133,5 +133,8 @@ const struct mbws_type_desc *mbws_type_by_code(unsigned code);
 const struct mbws_type_desc *mbws_type_by_name(const char *name, size_t len);
 const char *mbws_type_name(unsigned code);        /* "CONNECT", or "UNKNOWN" */
 const char *mbws_error_name(unsigned code);       /* "malformed-frame", ... */
+/* The type a frame names in its first octet (binary) or its type line
+ * (text), without decoding the rest; 0 when it names no known type. */
+unsigned mbws_type_announced(const uint8_t *p, size_t len, int text);
 
 #endif
