@@ -36,14 +36,6 @@ static void close_all(void)
     cs = NULL;
 }
 
-static void lose(peer *a, peer *b, uint64_t now)
-{
-    a->closed = b->closed = 1;
-    mbws_conn_closed(a->c, 1006, now);
-    mbws_conn_closed(b->c, 1006, now);
-    pump(a, b, now);
-}
-
 /* SES-7, client as initiator: an unanswered DISCONNECT closes with 1000
  * after 2000 ms; the fault never closes. */
 static void test_initiator_no_close(void)
@@ -67,7 +59,7 @@ static void test_disconnect_resumable(void)
         open_pair(on ? MBWS_FAULT_SES_DISCONNECT_RESUMABLE : MBWS_FAULT_NONE);
         br.link = 0;
         mbws_conn_disconnect(br.c, 10);
-        lose(&cl, &br, 20);
+        pair_lose(&cl, &br, 20);
         CHECK_EQ("SES-7", count_ev(&br, MBWS_ACT_DETACHED), on ? 1 : 0);
         close_all();
     }

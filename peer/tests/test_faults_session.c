@@ -42,14 +42,6 @@ static void close_all(void)
     cs = NULL;
 }
 
-static void lose(peer *a, peer *b, uint64_t now)
-{
-    a->closed = b->closed = 1;
-    mbws_conn_closed(a->c, 1006, now);
-    mbws_conn_closed(b->c, 1006, now);
-    pump(a, b, now);
-}
-
 static mbws_session_info info_of(mbws_session *s)
 {
     mbws_session_info i;
@@ -342,7 +334,7 @@ static void test_window_frozen(void)
 static void test_drop_on_loss(void)
 {
     open_pair(MBWS_SP_MBWS, MBWS_ENC_BINARY, 8, 8, MBWS_FAULT_RES_DROP_ON_LOSS);
-    lose(&cl, &br, 5);
+    pair_lose(&cl, &br, 5);
     CHECK_EQ("RES-2", count_ev(&cl, MBWS_ACT_DETACHED), 1); /* the client is not affected */
     CHECK_EQ("RES-2", count_ev(&br, MBWS_ACT_DETACHED), 0);
     CHECK_EQ("RES-2", count_ev(&br, MBWS_ACT_SESSION_END), 1);
@@ -357,7 +349,7 @@ static void test_no_resend(void)
     br.link = 0; /* b1 is lost on the way */
     pub(&br, "q", "b1", 1, 1);
     pump(&br, NULL, 1);
-    lose(&cl, &br, 2);
+    pair_lose(&cl, &br, 2);
     pair_start(&cl2, &br2, &cc, &bc, cs, 3);
     CHECK_EQ("RES-4", ev_int(nth_sent(&br2, MBWS_CONNECTED, 0), MBWS_F_RESUMED), 1);
     CHECK_EQ("RES-4", count_sent(&br2, MBWS_MESSAGE), 0);
@@ -372,7 +364,7 @@ static void test_limit_reset(void)
     pump(&cl, &br, 1);
     mbws_session *bs = ntable ? table[0] : NULL;
     CHECK_EQ("RES-5", info_of(bs).out_limit, 100);
-    lose(&cl, &br, 2);
+    pair_lose(&cl, &br, 2);
     cc.credit = 1;
     pair_start(&cl2, &br2, &cc, &bc, cs, 3);
     CHECK_EQ("RES-5", nth_ev(&cl2, MBWS_ACT_CONNECTED, 0) ? 1 : 0, 1);
@@ -472,7 +464,7 @@ static void test_client_redeliver_resent(void)
     pub(&br, "q", "b1", 1, 1);
     pump(&cl, &br, 1);
     CHECK_EQ("RES-8", count_ev(&cl, MBWS_ACT_DELIVER), 1);
-    lose(&cl, &br, 2);
+    pair_lose(&cl, &br, 2);
     pair_start(&cl2, &br2, &cc, &bc, cs, 3);
     cl2.link = 0;
     mbws_frame m = fr_message(1, "q", "b1", 1); /* resent as if its ACK were lost */

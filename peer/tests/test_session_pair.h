@@ -209,6 +209,15 @@ static inline void pump(peer *a, peer *b, uint64_t now)
     }
 }
 
+/* The TCP connection drops under both ends (RES-2: abnormal). */
+static inline void pair_lose(peer *a, peer *b, uint64_t now)
+{
+    a->closed = b->closed = 1;
+    mbws_conn_closed(a->c, 1006, now);
+    mbws_conn_closed(b->c, 1006, now);
+    pump(a, b, now);
+}
+
 static inline void tick(peer *a, peer *b, uint64_t now)
 {
     if (a && a->c && !a->closed)

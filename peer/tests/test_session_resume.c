@@ -15,15 +15,6 @@ static void setup(enum mbws_encoding enc)
     pair_start(&cl, &br, &cc, &bc, cs, 0);
 }
 
-/* The TCP connection drops under both ends (RES-2: abnormal). */
-static void lose(peer *a, peer *b, uint64_t now)
-{
-    a->closed = b->closed = 1;
-    mbws_conn_closed(a->c, 1006, now);
-    mbws_conn_closed(b->c, 1006, now);
-    pump(a, b, now);
-}
-
 static void resume_pair(uint64_t now)
 {
     pair_start(&cl2, &br2, &cc, &bc, cs, now);
@@ -53,7 +44,7 @@ static void test_resume_both_ways(void)
     pump(&cl, &br, 2);
     CHECK_EQ("RES-4", count_ev(&br, MBWS_ACT_DELIVER), 1);
     CHECK_EQ("RES-4", count_ev(&cl, MBWS_ACT_DELIVER), 0);
-    lose(&cl, &br, 3);
+    pair_lose(&cl, &br, 3);
     CHECK_EQ("RES-2", count_ev(&cl, MBWS_ACT_DETACHED), 1);
     CHECK_EQ("RES-2", count_ev(&br, MBWS_ACT_DETACHED), 1);
     CHECK_EQ("RES-2", mbws_session_state(cs), MBWS_SS_DETACHED);
@@ -119,7 +110,7 @@ static void test_resume_limits_and_subs(void)
     pump(&cl, &br, 1);
     mbws_conn_grant(cl.c, 40, 2);
     pump(&cl, &br, 2);
-    lose(&cl, &br, 3);
+    pair_lose(&cl, &br, 3);
     /* RES-5: old limit 40 beats last-seq 2 + credit 2; the broker's old
      * limit toward the client (3 + acked) vs client last-seq 0 + 3. */
     cc.credit = 2;
@@ -144,7 +135,7 @@ static void test_resume_limits_and_subs(void)
     pump(&cl, &br, 1);
     mbws_conn_subscribe(cl.c, 5, "q", 1, 1);
     pump(&cl, &br, 1);
-    lose(&cl, &br, 2);
+    pair_lose(&cl, &br, 2);
     bs = broker_session();
     cc.credit = 10;
     resume_pair(3);
@@ -253,7 +244,7 @@ static void test_resume_errors_keep_session(void)
     setup(MBWS_ENC_BINARY);
     pub(&br, "q", "b1", 1, 1);
     pump(&cl, &br, 1);
-    lose(&cl, &br, 2);
+    pair_lose(&cl, &br, 2);
     mbws_session *bs = broker_session();
     size_t tl;
     const char *tok = mbws_session_token(bs, &tl);
@@ -300,7 +291,7 @@ static void test_expiry(void)
     pub(&br, "q", "b1", 77, 1);
     br.link = 0; /* nothing reaches the broker: b1 stays unacked */
     pump(&cl, &br, 1);
-    lose(&cl, &br, 1000);
+    pair_lose(&cl, &br, 1000);
     mbws_session *bs = broker_session();
     CHECK_EQ("RES-2", mbws_session_expired(bs, 1000 + 9999), 0);
     CHECK_EQ("RES-2", mbws_session_expired(bs, 1000 + 10000), 1);
@@ -340,7 +331,7 @@ static void client_case(const mbws_frame *answer, int want_code, const char *req
     setup(MBWS_ENC_BINARY);
     pub(&cl, "q", "c1", 1, 1);
     pump(&cl, &br, 1);
-    lose(&cl, &br, 2);
+    pair_lose(&cl, &br, 2);
     peer_init(&cl2, "client", &cc, cs);
     mbws_conn_start(cl2.c, 3);
     pump(&cl2, NULL, 3);
@@ -372,7 +363,7 @@ static void test_client_refused(void)
 {
     for (int code = 12; code <= 14; code++) {
         setup(MBWS_ENC_BINARY);
-        lose(&cl, &br, 1);
+        pair_lose(&cl, &br, 1);
         peer_init(&cl2, "client", &cc, cs);
         mbws_conn_start(cl2.c, 2);
         pump(&cl2, NULL, 2);
