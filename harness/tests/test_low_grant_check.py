@@ -1,7 +1,7 @@
 """harness/low_grant_check.py against the reference broker granting credit 1:
 a corpus that keeps within the grant passes; a case added that publishes
-twice without waiting for FLOW (fine against the default credit 256) is
-reported with configuration, case, combination and reason, exit 1."""
+seq 2 first without a look at the credit (fine against the default credit
+256) is reported with configuration, case, combination and reason, exit 1."""
 import json
 import shutil
 import subprocess
@@ -13,18 +13,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SCRIPT = HERE.parent / "low_grant_check.py"
 
-# Twenty MESSAGEs back to back, nothing waiting for FLOW: fine against the
-# default credit 256; against credit 1 one of them is sent above the limit
-# unless nineteen FLOWs each slip in between two sends.
+# A gap as the first publication, with no look at the credit: fine against
+# the default credit 256 (the broker answers ERROR 5, SEQ-2); against credit 1
+# seq 2 is above the limit, and no FLOW can raise it since the broker has
+# received nothing yet, so the engine must refuse it whatever the timing.
+# (Back-to-back sends would be caught only when no FLOW slips in between.)
 GREEDY = {
-    "id": "B-FLOW-991", "title": "Twenty publications without waiting for FLOW",
+    "id": "B-FLOW-991", "title": "A gap as the first publication, without a look at the credit",
     "description": "A test case that does not keep FLOW-6 towards a broker granting credit 1.",
-    "requirements": ["BRK-1"], "section": "flow", "ignore": ["ACK", "FLOW"],
+    "requirements": ["SEQ-2"], "section": "flow", "ignore": ["ACK", "FLOW"],
     "steps": [
         {"open_session": True},
-        {"repeat": 20, "steps": [
-            {"send": "MESSAGE", "fields": {"seq": "${i}", "address": "${addr}"}, "body": "m${i}"}]},
-        {"expect_ack": 20, "within_ms": 1500},
+        {"send": "MESSAGE", "fields": {"seq": 2, "address": "${addr}"}, "body": "gap"},
+        {"expect": "ERROR", "fields": {"code": 5}, "within_ms": 1500},
+        {"expect_close": 4005, "within_ms": 1500},
     ],
 }
 
