@@ -79,6 +79,10 @@ cJSON *eng_wire_finish(eng_exec *ex);
 /* Milliseconds since the execution began, to 0.1 ms. */
 double eng_rel_ms(const eng_exec *ex, double t);
 
+/* engine_window.c: " within 1500 ms", or with "profile_ms": " within 1000 ms (+500 ms
+ * tolerance)" (and the accepted range when there is a not_before_ms). */
+void eng_window_text(const cJSON *step, uint64_t within, char *out, size_t cap);
+
 /* engine_exec.c */
 /* The automatic variables a frame sets (docs/case-format.md). */
 void eng_track(eng_exec *ex, int in, const mbws_frame *f);

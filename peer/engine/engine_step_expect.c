@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_exec.h"
+#include "engine_steps.h"
 
 #define ANY_TYPE 0x80000000u
 
@@ -149,8 +150,12 @@ static enum eng_status timing(eng_exec *ex, const cJSON *step, double since, dou
     if (eng_step_int(ex, step, "not_before_ms", 0, &nb) < 0)
         return ST_ERROR;
     if (nb && at - since + 0.05 < (double)nb) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(step, "profile_ms");
         append_received(ex, " after %.1f ms, earlier than %llu ms", at - since,
                         (unsigned long long)nb);
+        if (cJSON_IsNumber(t))
+            append_received(ex, " (the profile's %.0f ms less %d ms measurement error)",
+                            t->valuedouble, ENG_EARLY_MS);
         return ST_FAIL;
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(step, "mark");
@@ -263,8 +268,7 @@ static void expected_text(eng_exec *ex, const cJSON *step, uint32_t types, uint6
         o += (size_t)snprintf(ex->expected + o, sizeof ex->expected - o, " body %s", mt);
     }
     if (o < sizeof ex->expected)
-        snprintf(ex->expected + o, sizeof ex->expected - o, " within %llu ms",
-                 (unsigned long long)within);
+        eng_window_text(step, within, ex->expected + o, sizeof ex->expected - o);
     eng_value v = {0}; /* show the values, not the ${...} */
     char err[100];
     if (eng_subst_str(&ex->vars, ex->expected, &v, err, sizeof err) == 0 && v.s)
@@ -335,8 +339,9 @@ enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON
         return st;
     if (eng_subst_int(&ex->vars, value, &n, err, sizeof err) < 0)
         return eng_errorf(ex, "expect_ack: %s", err);
-    snprintf(ex->expected, sizeof ex->expected, "ACK covering seq %llu within %llu ms",
-             (unsigned long long)n, (unsigned long long)within);
+    char win[160];
+    eng_window_text(step, within, win, sizeof win);
+    snprintf(ex->expected, sizeof ex->expected, "ACK covering seq %llu%s", (unsigned long long)n, win);
     if (c->max_ack_seen >= n)
         return ST_OK; /* an earlier ACK already covers it */
     uint32_t ign = ignore_set(ex, step);
@@ -417,8 +422,10 @@ enum eng_status eng_step_expect_close(eng_exec *ex, const cJSON *step, const cJS
         snprintf(mt, sizeof mt, "any code");
     else
         eng_matcher_text(value, mt, sizeof mt);
-    snprintf(ex->expected, sizeof ex->expected, "close with %s%s within %llu ms", mt,
-             cJSON_IsTrue(or_drop) ? " (or a dropped connection)" : "", (unsigned long long)within);
+    char win[160];
+    eng_window_text(step, within, win, sizeof win);
+    snprintf(ex->expected, sizeof ex->expected, "close with %s%s%s", mt,
+             cJSON_IsTrue(or_drop) ? " (or a dropped connection)" : "", win);
     uint32_t ign = ignore_set(ex, step);
     double since = eng_since(ex, step);
     double deadline = eng_deadline(ex, since + (double)within);
@@ -461,8 +468,10 @@ enum eng_status eng_step_expect_pong(eng_exec *ex, const cJSON *step, const cJSO
     char err[200];
     if (!cJSON_IsTrue(value) && eng_bytes(&ex->vars, value, &want, &wl, err, sizeof err) < 0)
         return eng_errorf(ex, "expect_pong: %s", err);
-    snprintf(ex->expected, sizeof ex->expected, "a Pong%s within %llu ms",
-             want ? " echoing the Ping's payload" : "", (unsigned long long)within);
+    char win[160];
+    eng_window_text(step, within, win, sizeof win);
+    snprintf(ex->expected, sizeof ex->expected, "a Pong%s%s", want ? " echoing the Ping's payload" : "",
+             win);
     double since = eng_since(ex, step);
     double deadline = eng_deadline(ex, since + (double)within);
     for (;;) {
@@ -497,8 +506,9 @@ enum eng_status eng_step_expect_exit(eng_exec *ex, const cJSON *step, const cJSO
         return eng_errorf(ex, "expect_exit: no client under test in this run");
     char mt[200];
     eng_matcher_text(value, mt, sizeof mt);
-    snprintf(ex->expected, sizeof ex->expected, "client exits with status %s within %llu ms", mt,
-             (unsigned long long)within);
+    char win[160];
+    eng_window_text(step, within, win, sizeof win);
+    snprintf(ex->expected, sizeof ex->expected, "client exits with status %s%s", mt, win);
     double since = eng_since(ex, step);
     double deadline = eng_deadline(ex, since + (double)within);
     while (ex->client_running && ws_clock_ms() < deadline && !eng_out_of_time(ex))

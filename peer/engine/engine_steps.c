@@ -16,7 +16,7 @@ const eng_step_key eng_step_common_keys[] = {
 };
 
 /* kind, its value's validator, {key, validator}..., required key, executor */
-#define K_TIMING {"within_ms", v_int}, {"not_before_ms", v_int}, {"since", v_name}
+#define K_TIMING {"within_ms", v_int}, {"not_before_ms", v_int}, {"since", v_name}, {"profile_ms", v_int}
 const eng_step_def eng_step_defs[] = {
     {"connect", v_conn_or_true,
      {{"offer", v_offer}, {"expect_subprotocol", v_str_or_null}, {"expect_refused", v_refused},
@@ -147,6 +147,31 @@ static int no_kind(struct vctx *v)
     return fail(v, "%s", msg);
 }
 
+/* "profile_ms": T names the profile timer a step's window stands for;
+ * appendix B then fixes the window: within_ms T+500, and not_before_ms
+ * T-100 where the timer is also a lower bound. */
+static int v_window(struct vctx *v, const cJSON *s)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "profile_ms");
+    if (!t)
+        return 0;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(s, "within_ms");
+    const cJSON *nb = cJSON_GetObjectItemCaseSensitive(s, "not_before_ms");
+    double ms = cJSON_IsNumber(t) ? t->valuedouble : -1;
+    if (ms >= ENG_EARLY_MS && cJSON_IsNumber(w) && w->valuedouble == ms + ENG_LATE_MS &&
+        (!nb || (cJSON_IsNumber(nb) && nb->valuedouble == ms - ENG_EARLY_MS)))
+        return 0;
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "profile_ms %.0f stands for appendix B's window around that timer: within_ms %.0f "
+             "(+%d ms tolerance) and, where the timer is also a lower bound, not_before_ms %.0f "
+             "(-%d ms measurement error)",
+             ms, ms + ENG_LATE_MS, ENG_LATE_MS, ms - ENG_EARLY_MS, ENG_EARLY_MS);
+    size_t o = push_key(v, "profile_ms");
+    (void)o;
+    return fail(v, "%s", msg);
+}
+
 static int v_step(struct vctx *v, const cJSON *s)
 {
     if (!cJSON_IsObject(s))
@@ -181,7 +206,7 @@ static int v_step(struct vctx *v, const cJSON *s)
         snprintf(msg, sizeof msg, "a %s step needs \"%s\"", kd->kind, kd->required);
         return fail(v, "%s", msg);
     }
-    return 0;
+    return v_window(v, s);
 }
 
 int v_steps(struct vctx *v, const cJSON *j)

@@ -13,6 +13,10 @@
 #include "engine_validate.h"
 
 #define ENG_STEP_MAX_KEYS 16
+/* Profile appendix B: a case waits a timer's value +500 ms (late side), and
+ * from its value -100 ms where the timer is also a lower bound. */
+#define ENG_LATE_MS 500
+#define ENG_EARLY_MS 100
 
 typedef struct eng_step_key {
     const char *key;

@@ -1,0 +1,47 @@
+"""A step that names the profile timer its window stands for ("profile_ms")
+is reported with the profile's figure and appendix B's allowances, not with
+the case's wider window (issue 13: "a timing expectation says the profile's
+value and the tolerance"). Against the stand-in broker: `good` closes with
+1000 after the DISCONNECT exchange, `early-close` closes at once."""
+from engine_fixtures import peer, run_engine, standin, write_case  # noqa: F401
+
+ONE = ["--encoding", "binary", "--subprotocol", "MBLWS.huawei.com"]
+
+
+def doc(close_step):
+    return {"id": "B-ENG-902", "title": "Engine self-test: profile timers in reports",
+            "description": "x", "requirements": ["SES-7"], "section": "engine",
+            "ignore": ["ACK", "FLOW"],
+            "steps": [{"open_session": True}, {"send": "DISCONNECT"},
+                      {"expect": "DISCONNECT", "within_ms": 1500, "mark": "exchange"},
+                      dict(close_step, since="exchange")]}
+
+
+def run(peer, standin, tmp_path, d, mode):
+    return run_engine(peer, tmp_path, [write_case(tmp_path, d)], "--target", f"{standin}/{mode}", *ONE)
+
+
+def test_lower_bound_names_the_profile_timer_and_both_allowances(peer, standin, tmp_path):
+    step = {"expect_close": 1000, "not_before_ms": 1900, "within_ms": 2500, "profile_ms": 2000}
+    res = run(peer, standin, tmp_path, doc(step), "early-close").one()
+    assert res["verdict"] == "fail", res["reason"]
+    fs = res["failed_step"]
+    assert fs["expected"] == ("close with 1000 at 2000 ms (accepted from 1900 to 2500 ms: "
+                              "-100 ms measurement error, +500 ms tolerance, profile appendix B)"), fs
+    assert "earlier than 1900 ms (the profile's 2000 ms less 100 ms measurement error)" \
+        in fs["received"], fs
+
+
+def test_upper_bound_names_the_profile_timer_and_the_tolerance(peer, standin, tmp_path):
+    step = {"expect_close": 4001, "within_ms": 2500, "profile_ms": 2000}
+    res = run(peer, standin, tmp_path, doc(step), "good").one()
+    assert res["verdict"] == "fail", res["reason"]
+    assert res["failed_step"]["expected"] == "close with 4001 within 2000 ms (+500 ms tolerance)"
+    assert "2500" not in res["reason"], res["reason"]
+
+
+def test_without_profile_ms_the_case_window_is_shown(peer, standin, tmp_path):
+    step = {"expect_close": 4001, "not_before_ms": 10, "within_ms": 2500}
+    res = run(peer, standin, tmp_path, doc(step), "good").one()
+    assert res["verdict"] == "fail", res["reason"]
+    assert res["failed_step"]["expected"] == "close with 4001 between 10 and 2500 ms"
