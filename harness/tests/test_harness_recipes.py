@@ -15,6 +15,7 @@ import yaml
 from harness_support import REPO
 
 TAG = "v0.1.0"  # the pinned tag the recipes name
+PLACEHOLDER = "https://example.invalid/mbws-conformance.git"
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +116,31 @@ def test_gitlab_recipe_from_a_user_repository(tmp_path, suite_origin):
     check_uploaded(repo, upload, proc)
     junit = job["artifacts"]["reports"]["junit"].replace("$MBWS_RUN_ID", env["MBWS_RUN_ID"])
     assert (repo / junit).is_file()
+
+
+def test_pinned_tag_is_the_project_version():
+    """Release tags are v + CMakeLists.txt's project VERSION (ci/README.md)."""
+    cmake = (REPO / "CMakeLists.txt").read_text()
+    version = re.search(r"project\(mbws-conformance VERSION ([0-9.]+)", cmake).group(1)
+    assert TAG == "v" + version
+
+
+def placeholder_fetch_steps():
+    gha = yaml.safe_load((REPO / "ci" / "github-actions.yml").read_text())["jobs"]["certify"]
+    gl = yaml.safe_load((REPO / "ci" / "gitlab-ci.yml").read_text())["mbws-certify"]
+    fetch = next(s["run"] for s in gha["steps"] if "git clone" in s.get("run", ""))
+    return [("github", gha["env"]["MBWS_SUITE_REPO"], fetch),
+            ("gitlab", gl["variables"]["MBWS_SUITE_REPO"], "\n".join(gl["before_script"]))]
+
+
+@pytest.mark.parametrize("name,repo_url,script", placeholder_fetch_steps(),
+                         ids=lambda v: v if v in ("github", "gitlab") else "")
+def test_the_placeholder_url_stops_the_job_with_a_clear_message(tmp_path, name, repo_url, script):
+    """The suite has no public home yet: a recipe copied unedited stops at
+    once, naming the variable to set, before any clone or install."""
+    assert repo_url == PLACEHOLDER
+    env = {"MBWS_SUITE_REPO": repo_url, "MBWS_SUITE_REF": TAG, "MBWS_SUITE_DIR": ".mbws-suite"}
+    proc = run_script(tmp_path, script, env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "MBWS_SUITE_REPO is still the placeholder" in proc.stdout + proc.stderr
+    assert not (tmp_path / ".mbws-suite").exists()
