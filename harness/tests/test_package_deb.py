@@ -51,8 +51,10 @@ def test_package_name_contents_and_runtime_depends(package):
     assert "harness/tests" not in files and "__pycache__" not in files
     depends = sh("dpkg-deb", "-f", str(package), "Depends").stdout
     for need in ("libwebsockets", "libcjson1", "python3-pytest", "python3-pytest-xdist",
-                 "python3-jsonschema", "python3-jinja2"):
+                 "python3-jsonschema", "python3-jinja2",
+                 "libwebsockets-evlib-ev", "libwebsockets-evlib-uv"):  # dlopened plugins
         assert need in depends, depends
+    assert "openssl" in sh("dpkg-deb", "-f", str(package), "Recommends").stdout  # --tls
     for dev_only in ("-dev", "clang", "valgrind", "chromium", "cmake"):
         assert dev_only not in depends, depends
 
