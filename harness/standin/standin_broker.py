@@ -9,7 +9,8 @@ serves all modes. Prints "PORT <n>" once listening.
 Modes: good (correct), refuse (HTTP 400 to everything), close1002 (no offer:
 accept, then close 1002), accept-none (no offer: accept and stay silent),
 wrong-subprotocol, bad-connected (version 2), no-ack, slow-ack (1800 ms),
-no-flow (never raises the limit), no-pong, wrong-close (ERROR then close 1000),
+no-flow (never raises the limit), slow-flow (each FLOW 800 ms late, as FLOW-5
+allows), no-pong, wrong-close (ERROR then close 1000),
 early-close (DISCONNECT answered by a close at once), drop-after-connected,
 hang (never answers the upgrade), chatty (a FLOW every 200 ms), buffering
 (checks max-frame only on whole messages), lenient-utf8 (no 1007),
@@ -120,7 +121,12 @@ class Conn:
                 asyncio.get_running_loop().call_later(1.8, lambda: self.send("ACK", [("seq", n)]))
             if self.mode not in ("no-flow",) and s.last_in + CREDIT > s.limit_in:
                 s.limit_in = s.last_in + CREDIT
-                self.send("FLOW", [("limit", s.limit_in)])
+                if self.mode == "slow-flow":  # FLOW-5 allows up to 1000 ms
+                    limit = s.limit_in
+                    asyncio.get_running_loop().call_later(
+                        0.8, lambda: self.send("FLOW", [("limit", limit)]))
+                else:
+                    self.send("FLOW", [("limit", s.limit_in)])
             for c in conns_all:
                 c.deliver()
         elif ftype == "ACK":

@@ -37,6 +37,23 @@ def test_undeclared_message_above_the_limit_is_an_error(peer, standin, tmp_path)
                    for e in res["wire"])
 
 
+def test_a_send_above_the_limit_waits_for_a_late_flow(peer, standin, tmp_path):
+    """FLOW-5 lets an implementation raise its limit up to 1000 ms after the
+    ACK: seventeen back-to-back publications against credit 16 and a FLOW
+    800 ms late is a pass (the 17th waits for it), not a case bug."""
+    steps = [{"repeat": 17, "steps": [
+                 {"send": "MESSAGE", "fields": {"seq": "${i}", "address": "${addr}"}, "body": "m"}]},
+             {"expect_ack": 17, "within_ms": 1500}]
+    res = run(peer, standin, tmp_path, doc(steps), mode="slow-flow").one()
+    assert res["verdict"] == "pass", res["reason"]
+    sends = [e["t_ms"] for e in res["wire"]
+             if e.get("dir") == "out" and (e.get("frame") or "").startswith("MESSAGE")]
+    assert len(sends) == 17 and sends[16] - sends[15] >= 700, sends  # it waited
+    res = run(peer, standin, tmp_path, doc(steps), mode="no-flow").one()
+    assert res["verdict"] == "error", res["reason"]
+    assert "no FLOW raised it within 1500 ms" in res["reason"], res["reason"]
+
+
 def test_declared_breach_is_sent(peer, standin, tmp_path):
     steps = [dict(ABOVE, violates="FLOW-3"),
              {"expect": "ERROR", "fields": {"code": [5, 7]}, "within_ms": 1500}]  # gap first (ERR-4)

@@ -1,8 +1,9 @@
 /* The suite keeps the profile towards the implementation (FLOW-6, SES-8):
  * before a message leaves, the engine checks it against what the
- * implementation advertised. A MESSAGE above the limit it granted, a frame
- * above its max-frame, or (testing a broker) a CONNECT over 1024 octets is
- * a bug of the case, verdict `error`, unless the step declares the breach
+ * implementation advertised. A MESSAGE above the limit it granted waits for
+ * a FLOW (1500 ms, or the case's limit_wait_ms and then `skip`); one still
+ * above it, a frame above its max-frame, or (testing a broker) a CONNECT over
+ * 1024 octets is a bug of the case, verdict `error`, unless the step declares the breach
  * it is about: "violates": "FLOW-3" (or FLOW-6) for the limit, "SES-9" (or
  * SES-8) for a size. */
 #define _POSIX_C_SOURCE 200809L
@@ -13,6 +14,7 @@
 #include "engine_exec.h"
 
 #define ENG_CONNECT_MAX 1024 /* SES-8: the broker's max-frame is not known yet */
+#define ENG_FLOW_WAIT_MS 1500 /* FLOW-5's 1000 ms + appendix B's 500 ms */
 
 static int declared(const cJSON *step, const char *a, const char *b)
 {
@@ -112,9 +114,12 @@ enum eng_status eng_police(eng_exec *ex, eng_conn *c, const cJSON *step, int opc
     int b = breach(ex, c, step, opcode, p, len, why, sizeof why);
     if (!b)
         return ST_OK;
-    /* a FLOW may be on its way (or waiting unread); frames read meanwhile
-     * stay queued for the next steps */
-    double until = ws_clock_ms() + (b == 2 && ex->c->limit_wait ? ex->c->limit_wait_ms : 0);
+    /* A FLOW may be on its way (or waiting unread): like any sender whose
+     * window is closed, wait for it; FLOW-5 gives the implementation 1000 ms
+     * (+500 ms tolerance) to raise its limit, so a case is not judged on how
+     * fast a FLOW comes. Frames read meanwhile stay queued for the next steps. */
+    int wait_ms = ex->c->limit_wait ? ex->c->limit_wait_ms : ENG_FLOW_WAIT_MS;
+    double until = ws_clock_ms() + (b == 2 ? wait_ms : 0);
     do {
         eng_pump(ex, ws_clock_ms() + 10 < until ? ws_clock_ms() + 10 : ws_clock_ms());
         b = breach(ex, c, step, opcode, p, len, why, sizeof why);
@@ -131,6 +136,10 @@ enum eng_status eng_police(eng_exec *ex, eng_conn *c, const cJSON *step, int opc
     snprintf(ex->expected, sizeof ex->expected,
              "a case that keeps FLOW-6 and SES-8 towards the implementation, or declares the "
              "breach it checks (\"violates\": \"FLOW-3\" or \"SES-9\")");
+    if (b == 2)
+        return eng_errorf(ex, "case bug in %s at step %s: it would send %s, and no FLOW raised it "
+                              "within %d ms (FLOW-5's 1000 ms + 500 ms tolerance)",
+                          ex->c->id, ex->step_path, why, wait_ms);
     return eng_errorf(ex, "case bug in %s at step %s: it would send %s", ex->c->id, ex->step_path,
                       why);
 }
