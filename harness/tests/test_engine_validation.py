@@ -74,6 +74,8 @@ BROKEN = [
      "fragment"),
     ("bad-capture", lambda d: d["steps"][2].update(capture={"1x": "seq"}),
      "/steps/2/capture/1x", "not a variable name"),
+    ("bad-promptly", lambda d: d["steps"][4].update(promptly={"within_ms": 5}),
+     "/steps/4/promptly", "\"clause\": \"SES-7\""),
     ("profile-window", lambda d: d["steps"][4].update(within_ms=2400, profile_ms=2000),
      "/steps/4/profile_ms", "within_ms 2500 (+500 ms tolerance)"),
 ]

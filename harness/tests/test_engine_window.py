@@ -45,3 +45,40 @@ def test_without_profile_ms_the_case_window_is_shown(peer, standin, tmp_path):
     res = run(peer, standin, tmp_path, doc(step), "good").one()
     assert res["verdict"] == "fail", res["reason"]
     assert res["failed_step"]["expected"] == "close with 4001 between 10 and 2500 ms"
+
+
+# "promptly": the stand-in closes 300 ms after the exchange (nothing unacknowledged).
+def prompt_step(ms):
+    return {"expect_close": 1000, "within_ms": 2500, "profile_ms": 2000,
+            "promptly": {"within_ms": ms, "clause": "SES-7"}}
+
+
+def test_later_than_our_reading_of_promptly_is_a_warning(peer, standin, tmp_path):
+    r = run(peer, standin, tmp_path, doc(prompt_step(100)), "good")
+    res = r.one()
+    assert res["verdict"] == "warn", res["reason"]
+    assert r.rc == 0
+    [w] = res["warnings"]
+    assert w["clause"] == "SES-7" and w["path"] == "/steps/3", w
+    assert "later than the 100 ms this suite reads as prompt" in w["text"], w
+
+
+def test_strict_makes_it_a_failure(peer, standin, tmp_path):
+    r = run_engine(peer, tmp_path, [write_case(tmp_path, doc(prompt_step(100)))], "--target",
+                   f"{standin}/good", *ONE, "--strict")
+    res = r.one()
+    assert res["verdict"] == "fail" and r.rc == 1, res["reason"]
+    assert "later than the 100 ms this suite reads as prompt (SES-7; --strict)" in \
+        res["failed_step"]["received"], res["failed_step"]
+
+
+def test_within_our_reading_is_a_pass(peer, standin, tmp_path):
+    res = run(peer, standin, tmp_path, doc(prompt_step(1500)), "good").one()
+    assert res["verdict"] == "pass", res["reason"]
+    assert res["warnings"] == []
+
+
+def test_promptly_does_not_hide_a_failure(peer, standin, tmp_path):
+    """A close with the wrong code still fails, late or not."""
+    res = run(peer, standin, tmp_path, doc(dict(prompt_step(100), expect_close=4001)), "good").one()
+    assert res["verdict"] == "fail", res["reason"]

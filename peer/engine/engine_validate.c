@@ -470,6 +470,22 @@ int v_or_skip(struct vctx *v, const cJSON *j)
     return with_key(v, cond, v_cond);
 }
 
+/* {"within_ms": N, "clause": "SES-7", "since": MARK}: this suite's reading
+ * of a "promptly" the profile gives no figure for (a warning past N ms). */
+int v_promptly(struct vctx *v, const cJSON *j)
+{
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(j, "within_ms");
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(j, "clause");
+    const cJSON *since = cJSON_GetObjectItemCaseSensitive(j, "since");
+    if (!cJSON_IsObject(j) || !cJSON_IsNumber(ms) || ms->valuedouble < 0 || !cl ||
+        cJSON_GetArraySize(j) != 2 + (since != NULL))
+        return fail(v, "must be {\"within_ms\": N, \"clause\": \"SES-7\"} with an optional "
+                       "\"since\": MARK", NULL);
+    if (with_key(v, cl, v_clause) < 0)
+        return -1;
+    return since ? with_key(v, since, v_name) : 0;
+}
+
 int v_hold(struct vctx *v, const cJSON *j)
 {
     const cJSON *fr = cJSON_GetObjectItemCaseSensitive(j, "fragment");

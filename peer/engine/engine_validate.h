@@ -50,6 +50,7 @@ int v_cond(struct vctx *v, const cJSON *j);
 int v_or_skip(struct vctx *v, const cJSON *j);
 /* A requirement ID of the profile ("ERR-1"): should, violates, clause. */
 int v_clause(struct vctx *v, const cJSON *j);
+int v_promptly(struct vctx *v, const cJSON *j);
 int v_hold(struct vctx *v, const cJSON *j);
 int v_set(struct vctx *v, const cJSON *j);
 int v_true_or_bytes(struct vctx *v, const cJSON *j);
