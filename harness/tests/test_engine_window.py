@@ -82,3 +82,42 @@ def test_promptly_does_not_hide_a_failure(peer, standin, tmp_path):
     """A close with the wrong code still fails, late or not."""
     res = run(peer, standin, tmp_path, doc(dict(prompt_step(100), expect_close=4001)), "good").one()
     assert res["verdict"] == "fail", res["reason"]
+
+
+# Patience: `slow-ack` ACKs each MESSAGE 1800 ms after it arrives.
+def slow_ack_doc(expect_step):
+    return {"id": "B-ENG-903", "title": "Engine self-test: waits without a profile timer",
+            "description": "x", "requirements": ["BRK-1"], "section": "engine",
+            "ignore": ["FLOW"],
+            "steps": [{"open_session": True},
+                      {"send": "MESSAGE", "fields": {"seq": 1, "address": "${addr}"}, "body": "m"},
+                      expect_step]}
+
+
+def test_a_late_event_without_profile_timer_is_a_warning(peer, standin, tmp_path):
+    step = {"expect": "ACK", "fields": {"seq": 1}, "within_ms": 1500}
+    r = run(peer, standin, tmp_path, slow_ack_doc(step), "slow-ack")
+    res = r.one()
+    assert res["verdict"] == "warn" and r.rc == 0, res["reason"]
+    [w] = res["warnings"]
+    assert w["clause"] == "BRK-1" and "later than the 1500 ms the case expects" in w["text"], w
+    r = run_engine(peer, tmp_path, [write_case(tmp_path, slow_ack_doc(step))], "--target",
+                   f"{standin}/slow-ack", *ONE, "--strict")
+    assert r.one()["verdict"] == "fail" and r.rc == 1
+
+
+def test_a_profile_timer_still_fails_when_missed(peer, standin, tmp_path):
+    step = {"expect": "ACK", "fields": {"seq": 1}, "within_ms": 1500, "profile_ms": 1000}
+    res = run(peer, standin, tmp_path, slow_ack_doc(step), "slow-ack").one()
+    assert res["verdict"] == "fail", res["reason"]
+    assert res["failed_step"]["expected"] == "ACK seq 1 within 1000 ms (+500 ms tolerance)"
+
+
+def test_patience_is_bounded(peer, standin, tmp_path):
+    """An event that never comes fails after 5000 ms, saying so."""
+    step = {"expect": "ACK", "fields": {"seq": 1}, "within_ms": 1500}
+    res = run(peer, standin, tmp_path, slow_ack_doc(step), "no-ack").one()
+    assert res["verdict"] == "fail", res["reason"]
+    fs = res["failed_step"]
+    assert fs["received"].startswith("nothing within 5000 ms"), fs
+    assert fs["expected"] == "ACK seq 1 within 1500 ms (waited up to 5000 ms: no profile timer)", fs

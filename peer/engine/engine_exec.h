@@ -82,6 +82,12 @@ double eng_rel_ms(const eng_exec *ex, double t);
 /* engine_window.c: " within 1500 ms", or with "profile_ms": " within 1000 ms (+500 ms
  * tolerance)" (and the accepted range when there is a not_before_ms). */
 void eng_window_text(const cJSON *step, uint64_t within, char *out, size_t cap);
+/* How long the step really waits: its window, or ENG_PATIENCE_MS when the
+ * window is only the case's expectation (no profile timer). */
+uint64_t eng_window_wait(const cJSON *step, uint64_t within);
+/* An arrival `after` ms later than such a window: a warning, or with
+ * --strict a failure (returns 1, received filled). */
+int eng_window_late(eng_exec *ex, const cJSON *step, uint64_t within, double after);
 
 /* engine_exec.c */
 /* The automatic variables a frame sets (docs/case-format.md). */

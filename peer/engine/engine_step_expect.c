@@ -185,6 +185,11 @@ static enum eng_status timing(eng_exec *ex, const cJSON *step, double since, dou
     }
     if (late_for_our_reading(ex, step, since, at))
         return ST_FAIL;
+    uint64_t within;
+    if (eng_step_int(ex, step, "within_ms", ENG_DEFAULT_WITHIN_MS, &within) < 0)
+        return ST_ERROR;
+    if (eng_window_late(ex, step, within, at - since))
+        return ST_FAIL;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(step, "mark");
     if (cJSON_IsString(m))
         eng_set_mark(ex, m->valuestring, at);
@@ -313,11 +318,12 @@ enum eng_status eng_step_expect(eng_exec *ex, const cJSON *step, const cJSON *va
     uint32_t want = type_set(value), ign = ignore_set(ex, step);
     expected_text(ex, step, want, within);
     double since = eng_since(ex, step);
-    double deadline = eng_deadline(ex, since + (double)within);
+    double wait = (double)eng_window_wait(step, within);
+    double deadline = eng_deadline(ex, since + wait);
     for (;;) {
         ws_event *e = next_event(ex, c, deadline);
         if (!e)
-            return nothing(ex, c, (double)within);
+            return nothing(ex, c, wait);
         describe_event(ex, e, ex->received, sizeof ex->received);
         if (e->kind != WS_EV_MESSAGE)
             return ST_FAIL;
@@ -373,11 +379,12 @@ enum eng_status eng_step_expect_ack(eng_exec *ex, const cJSON *step, const cJSON
         return ST_OK; /* an earlier ACK already covers it */
     uint32_t ign = ignore_set(ex, step);
     double since = eng_since(ex, step);
-    double deadline = eng_deadline(ex, since + (double)within);
+    double wait = (double)eng_window_wait(step, within);
+    double deadline = eng_deadline(ex, since + wait);
     for (;;) {
         ws_event *e = next_event(ex, c, deadline);
         if (!e) {
-            nothing(ex, c, (double)within);
+            nothing(ex, c, wait);
             if (c->max_ack_seen)
                 append_received(ex, " (highest ACK seq %llu)", (unsigned long long)c->max_ack_seen);
             return ST_FAIL;
@@ -455,11 +462,12 @@ enum eng_status eng_step_expect_close(eng_exec *ex, const cJSON *step, const cJS
              cJSON_IsTrue(or_drop) ? " (or a dropped connection)" : "", win);
     uint32_t ign = ignore_set(ex, step);
     double since = eng_since(ex, step);
-    double deadline = eng_deadline(ex, since + (double)within);
+    double wait = (double)eng_window_wait(step, within);
+    double deadline = eng_deadline(ex, since + wait);
     for (;;) {
         ws_event *e = next_event(ex, c, deadline);
         if (!e)
-            return nothing(ex, c, (double)within);
+            return nothing(ex, c, wait);
         describe_event(ex, e, ex->received, sizeof ex->received);
         if (e->kind == WS_EV_CLOSE && !cJSON_IsNull(value) && !cJSON_IsTrue(value)) {
             char why[300];
@@ -500,7 +508,8 @@ enum eng_status eng_step_expect_pong(eng_exec *ex, const cJSON *step, const cJSO
     snprintf(ex->expected, sizeof ex->expected, "a Pong%s%s", want ? " echoing the Ping's payload" : "",
              win);
     double since = eng_since(ex, step);
-    double deadline = eng_deadline(ex, since + (double)within);
+    double wait = (double)eng_window_wait(step, within);
+    double deadline = eng_deadline(ex, since + wait);
     for (;;) {
         ws_event *p = c->ws.pongs.head;
         if (p) {
@@ -517,7 +526,7 @@ enum eng_status eng_step_expect_pong(eng_exec *ex, const cJSON *step, const cJSO
             if (c->ws.fd < 0 && c->ws.events.head)
                 describe_event(ex, c->ws.events.head, ex->received, sizeof ex->received);
             else
-                nothing(ex, c, (double)within);
+                nothing(ex, c, wait);
             return ST_FAIL;
         }
         eng_pump(ex, deadline);

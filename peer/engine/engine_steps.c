@@ -16,7 +16,8 @@ const eng_step_key eng_step_common_keys[] = {
 };
 
 /* kind, its value's validator, {key, validator}..., required key, executor */
-#define K_TIMING {"within_ms", v_int}, {"not_before_ms", v_int}, {"since", v_name}, {"profile_ms", v_int}
+#define K_TIMING {"within_ms", v_int}, {"not_before_ms", v_int}, {"since", v_name}, {"profile_ms", v_int}, \
+                 {"strict_within", v_true}
 const eng_step_def eng_step_defs[] = {
     {"connect", v_conn_or_true,
      {{"offer", v_offer}, {"expect_subprotocol", v_str_or_null}, {"expect_refused", v_refused},

@@ -17,6 +17,9 @@
  * from its value -100 ms where the timer is also a lower bound. */
 #define ENG_LATE_MS 500
 #define ENG_EARLY_MS 100
+/* How long a step waits for an event the profile sets no time for
+ * (engine_window.c). */
+#define ENG_PATIENCE_MS 5000
 
 typedef struct eng_step_key {
     const char *key;
